@@ -16,4 +16,4 @@
 pub mod ipmi;
 #[cfg(feature = "sim")]
 pub mod sim;
-// pub mod wsman;
+pub mod wsman;

@@ -353,7 +353,7 @@ mod tests {
         assert_eq!(r.text, os);
         // param 0 in-progress, 3 blocks (40 + 2 bytes), commit, complete = 6 sets.
         assert_eq!(bmc.count(NetFn::App, 0x58), 6);
-        let log = bmc.log.lock().unwrap();
+        let log = bmc.requests();
         let sets: Vec<&[u8]> = log
             .iter()
             .filter(|r| r.cmd() == 0x58)
@@ -363,7 +363,6 @@ mod tests {
         assert_eq!(sets[4], [0, 2]);
         assert_eq!(sets[5], [0, 0]);
         assert!(sets[1..4].iter().all(|s| s.len() == 18 && s[0] == 4));
-        drop(log);
         let again = read_string(&bmc, SystemInfoParameter::OsName)
             .await
             .unwrap()
@@ -471,10 +470,9 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.completion_code(), Some(CompletionCode::Unspecified));
         // The handshake was closed without commit: the old value stands, nothing half-written.
-        let log = bmc.log.lock().unwrap();
+        let log = bmc.requests();
         let last = log.iter().rev().find(|r| r.cmd() == 0x58).unwrap();
         assert_eq!(last.data(), [0, 0]);
-        drop(log);
         let now = read_string(&bmc.inner, SystemInfoParameter::OsName)
             .await
             .unwrap()

@@ -4,12 +4,15 @@ use std::sync::Mutex;
 
 use super::{Bmc, CompletionCode, IpmiError, NetFn, RawRequest, RawResponse};
 
+/// Which requests to refuse: the predicate, the 0-based match to refuse, and the code.
+pub(crate) type FailRule = (fn(&RawRequest) -> bool, usize, CompletionCode);
+
 /// Wraps a BMC, records every request, and answers `fail_code` instead of forwarding the
 /// `fail_at`-th (0-based) request that matches `fail_when`.
 pub(crate) struct Recording<B> {
     pub inner: B,
-    pub log: Mutex<Vec<RawRequest>>,
-    pub fail_when: Option<(fn(&RawRequest) -> bool, usize, CompletionCode)>,
+    log: Mutex<Vec<RawRequest>>,
+    pub fail_when: Option<FailRule>,
     matched: Mutex<usize>,
 }
 
@@ -40,6 +43,11 @@ impl<B> Recording<B> {
             .iter()
             .filter(|r| r.netfn() == netfn && r.cmd() == cmd)
             .count()
+    }
+
+    /// A copy of the requests so far.
+    pub fn requests(&self) -> Vec<RawRequest> {
+        self.log.lock().unwrap().clone()
     }
 
     pub fn total(&self) -> usize {

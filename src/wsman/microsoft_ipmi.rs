@@ -1,0 +1,162 @@
+//! The `root/wmi:Microsoft_IPMI` class over WS-Management: finding the instance, and
+//! `RequestResponse` carrying one raw IPMI request.
+
+use serde::Serialize;
+
+use crate::ipmi::{RawRequest, RawResponse};
+
+use super::WsmanError;
+use super::cim::CimObject;
+use super::request::{EnumerateOptions, MessageId, Request, RequestContext};
+use super::response::parse_invoke;
+
+/// The class's resource URI.
+pub const RESOURCE_URI: &str =
+    "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/wmi/Microsoft_IPMI";
+/// The method.
+pub const METHOD: &str = "RequestResponse";
+
+/// A `Microsoft_IPMI` instance: the driver's handle on one BMC.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IpmiInstance {
+    /// The WMI key, e.g. `ROOT\SYSTEM\0001_0`; the selector of every invocation.
+    pub instance_name: String,
+    /// `Active`.
+    pub active: bool,
+    /// `BMCAddress`: the BMC's IPMB slave address, the default responder address.
+    pub bmc_address: u8,
+}
+
+impl IpmiInstance {
+    /// Reads an enumerated instance.
+    pub fn from_object(object: &CimObject) -> Result<Self, WsmanError> {
+        let instance_name = object
+            .text("InstanceName")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| WsmanError::MissingProperty("InstanceName".into()))?
+            .to_string();
+        let active = match object.text("Active") {
+            None => true,
+            Some(_) => object.parse::<bool>("Active")?,
+        };
+        Ok(IpmiInstance {
+            instance_name,
+            active,
+            bmc_address: object.parse("BMCAddress")?,
+        })
+    }
+
+    /// The instance to use among those enumerated: the first active one, else the first.
+    pub fn choose(items: &[CimObject]) -> Result<Option<Self>, WsmanError> {
+        let instances = items
+            .iter()
+            .map(IpmiInstance::from_object)
+            .collect::<Result<Vec<_>, _>>()?;
+        let active = instances.iter().position(|i| i.active).unwrap_or(0);
+        Ok(instances.into_iter().nth(active))
+    }
+}
+
+/// Enumerate request for the class's instances.
+pub fn enumerate_instances(ctx: &RequestContext, id: MessageId) -> Request {
+    ctx.enumerate(RESOURCE_URI, &EnumerateOptions::default(), id)
+}
+
+/// The `RequestResponse` invocation for `request` on `instance`. Parameters go in the MOF's
+/// order (NetworkFunction, Lun, ResponderAddress, Command, RequestDataSize, RequestData), values
+/// in decimal, `RequestData` one element per byte and omitted when empty.
+pub fn request_response(
+    ctx: &RequestContext,
+    instance: &IpmiInstance,
+    request: &RawRequest,
+    id: MessageId,
+) -> Request {
+    let selectors = [("InstanceName", instance.instance_name.as_str())];
+    ctx.invoke_with(RESOURCE_URI, METHOD, &selectors, id, |w| {
+        w.scalar("NetworkFunction", request.netfn().request_byte());
+        w.scalar("Lun", request.lun());
+        w.scalar(
+            "ResponderAddress",
+            request.responder_or(instance.bmc_address),
+        );
+        w.scalar("Command", request.cmd());
+        w.scalar("RequestDataSize", request.data().len());
+        w.array("RequestData", request.data());
+    })
+    .expect("the method and parameter names are constant XML names")
+}
+
+/// Parses the reply to [`request_response`]: `CompletionCode`, `ResponseDataSize` and
+/// `ResponseData` in any order, split and cross-checked by [`RawResponse::from_method_output`].
+pub fn parse_request_response(bytes: &[u8], request: &Request) -> Result<RawResponse, WsmanError> {
+    let output = parse_invoke(bytes, request)?;
+    let completion_code = match output.text("CompletionCode") {
+        Some(_) => Some(output.parse::<u8>("CompletionCode")?),
+        None => None,
+    };
+    let size = match output.text("ResponseDataSize") {
+        Some(_) => Some(output.parse::<u32>("ResponseDataSize")?),
+        None => None,
+    };
+    let data: Vec<u8> = output.parse_array("ResponseData")?;
+    Ok(RawResponse::from_method_output(
+        completion_code,
+        size,
+        &data,
+    )?)
+}
+
+/// The service side: the instance and raw request carried by a `RequestResponse` invocation.
+pub fn parse_request_response_input(
+    request: &super::server::IncomingRequest,
+) -> Result<(String, RawRequest), WsmanError> {
+    let body = request
+        .body
+        .as_ref()
+        .filter(|b| b.name == "RequestResponse_INPUT" && request.body_in_resource_namespace)
+        .ok_or_else(|| WsmanError::UnexpectedBody {
+            expected: "RequestResponse_INPUT".into(),
+            found: request
+                .body
+                .as_ref()
+                .map_or("an empty body".into(), |b| b.name.clone()),
+        })?;
+    let instance = request
+        .selector("InstanceName")
+        .ok_or_else(|| WsmanError::MissingProperty("InstanceName selector".into()))?
+        .to_string();
+    let data: Vec<u8> = body.parse_array("RequestData")?;
+    let size: u32 = body.parse("RequestDataSize")?;
+    if size as usize != data.len() {
+        return Err(WsmanError::InvalidValue {
+            property: "RequestDataSize".into(),
+            value: size.to_string(),
+        });
+    }
+    let raw = RawRequest::from_bytes(body.parse("NetworkFunction")?, body.parse("Command")?, data)?
+        .with_lun(body.parse("Lun")?)?
+        .with_responder(body.parse("ResponderAddress")?);
+    Ok((instance, raw))
+}
+
+/// The service side: the reply Windows sends for a completed `RequestResponse` (completion code
+/// as `ResponseData[0]`, counted in `ResponseDataSize`).
+pub fn request_response_reply(relates_to: Option<&str>, response: &RawResponse) -> String {
+    use std::fmt::Write;
+    let data = response.to_method_data();
+    let mut children = String::with_capacity(64 + data.len() * 32);
+    let _ = write!(
+        children,
+        "<p:CompletionCode>{}</p:CompletionCode>",
+        response.completion.byte()
+    );
+    for b in &data {
+        let _ = write!(children, "<p:ResponseData>{b}</p:ResponseData>");
+    }
+    let _ = write!(
+        children,
+        "<p:ResponseDataSize>{}</p:ResponseDataSize>",
+        data.len()
+    );
+    super::server::invoke_reply(RESOURCE_URI, METHOD, relates_to, &children)
+}

@@ -1,0 +1,441 @@
+//! Building WS-Management request envelopes.
+//!
+//! Header layout follows MS-WSMV §4.1.4 and what Windows' own clients send: To, ResourceURI,
+//! ReplyTo (anonymous), Action, MaxEnvelopeSize, MessageID, Locale, DataLocale, OperationTimeout,
+//! SelectorSet. Every value we insert is escaped; element names are checked.
+
+use std::fmt::{self, Display, Write};
+use std::time::Duration;
+
+use quick_xml::escape::escape;
+
+use super::{WsmanError, ns};
+
+/// Default `MaxEnvelopeSize`: 150 KiB, below every Windows default (`MaxEnvelopeSizekb` 500 since
+/// WinRM 2.0, 150 before), as pywinrm and pypsrp send.
+pub const DEFAULT_MAX_ENVELOPE_SIZE: u32 = 153_600;
+/// Default `OperationTimeout`.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
+
+const ACTION_ENUMERATE: &str = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate";
+const ACTION_PULL: &str = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull";
+const ACTION_RELEASE: &str = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Release";
+const ACTION_GET: &str = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get";
+
+/// A WS-Addressing MessageID (`uuid:...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MessageId(pub uuid::Uuid);
+
+impl MessageId {
+    /// A random (v4) ID.
+    pub fn random() -> Self {
+        MessageId(uuid::Uuid::new_v4())
+    }
+}
+
+impl Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "uuid:{}",
+            self.0
+                .hyphenated()
+                .encode_upper(&mut uuid::Uuid::encode_buffer())
+        )
+    }
+}
+
+impl MessageId {
+    /// Whether a `RelatesTo` value names this ID (case-insensitive on the UUID, as Windows
+    /// echoes it in its own case).
+    pub fn matches(&self, relates_to: &str) -> bool {
+        let r = relates_to.trim();
+        r.strip_prefix("uuid:")
+            .and_then(|u| uuid::Uuid::parse_str(u).ok())
+            .is_some_and(|u| u == self.0)
+    }
+}
+
+/// Which operation a request performs; the matching parser uses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// Identify.
+    Identify,
+    /// Enumerate.
+    Enumerate,
+    /// Pull.
+    Pull,
+    /// Release.
+    Release,
+    /// Get.
+    Get,
+    /// Invoke of this method.
+    Invoke(String),
+}
+
+/// A built request: the envelope, and what is needed to check its reply.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The SOAP envelope (UTF-8).
+    pub xml: String,
+    /// Its MessageID (`None` for Identify, which has no WS-Addressing headers).
+    pub message_id: Option<MessageId>,
+    /// The resource URI (empty for Identify).
+    pub resource_uri: String,
+    /// The operation.
+    pub operation: Operation,
+}
+
+/// Options of an Enumerate.
+#[derive(Clone, Debug)]
+pub struct EnumerateOptions {
+    /// Return items in the Enumerate response itself (`w:OptimizeEnumeration`).
+    pub optimize: bool,
+    /// Items per response (`w:MaxElements`).
+    pub max_elements: u32,
+    /// A WQL filter, sent with the WQL dialect.
+    pub wql: Option<String>,
+}
+
+impl Default for EnumerateOptions {
+    fn default() -> Self {
+        EnumerateOptions {
+            optimize: true,
+            max_elements: 32_000,
+            wql: None,
+        }
+    }
+}
+
+/// A method parameter's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamValue {
+    /// A scalar (numbers in decimal, booleans `true`/`false`).
+    Scalar(String),
+    /// An array: one element per item; an empty array sends no element.
+    Array(Vec<String>),
+    /// Null: the element once, with `xsi:nil="true"`.
+    Null,
+}
+
+/// A method parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Param {
+    /// Name, as in the class schema (case matters).
+    pub name: String,
+    /// Value.
+    pub value: ParamValue,
+}
+
+impl Param {
+    /// A scalar parameter.
+    pub fn scalar(name: impl Into<String>, value: impl Display) -> Self {
+        Param {
+            name: name.into(),
+            value: ParamValue::Scalar(value.to_string()),
+        }
+    }
+
+    /// An array parameter.
+    pub fn array<T: Display>(name: impl Into<String>, items: impl IntoIterator<Item = T>) -> Self {
+        Param {
+            name: name.into(),
+            value: ParamValue::Array(items.into_iter().map(|i| i.to_string()).collect()),
+        }
+    }
+
+    /// A null parameter.
+    pub fn null(name: impl Into<String>) -> Self {
+        Param {
+            name: name.into(),
+            value: ParamValue::Null,
+        }
+    }
+}
+
+/// Connection-level settings every envelope carries, and the builders.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    endpoint: String,
+    max_envelope_size: u32,
+    operation_timeout: Duration,
+    locale: Option<String>,
+}
+
+impl RequestContext {
+    /// Settings for the endpoint URL (`To` header), e.g. `http://host:5985/wsman`.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        RequestContext {
+            endpoint: endpoint.into(),
+            max_envelope_size: DEFAULT_MAX_ENVELOPE_SIZE,
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            locale: Some("en-US".to_string()),
+        }
+    }
+
+    /// Sets `MaxEnvelopeSize` (Windows refuses less than 8192).
+    pub fn with_max_envelope_size(mut self, bytes: u32) -> Self {
+        self.max_envelope_size = bytes.max(8192);
+        self
+    }
+
+    /// Sets `OperationTimeout`.
+    pub fn with_operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = timeout;
+        self
+    }
+
+    /// Sets `Locale`/`DataLocale` (`None` omits both).
+    pub fn with_locale(mut self, locale: Option<String>) -> Self {
+        self.locale = locale;
+        self
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The OperationTimeout.
+    pub fn operation_timeout(&self) -> Duration {
+        self.operation_timeout
+    }
+
+    /// Identify (DSP0226 §11): no addressing headers; sent with `WSMANIDENTIFY: unauthenticated`.
+    pub fn identify(&self) -> Request {
+        let xml = format!(
+            "<s:Envelope xmlns:s=\"{}\" xmlns:wsmid=\"{}\"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>",
+            ns::SOAP,
+            ns::IDENTITY
+        );
+        Request {
+            xml,
+            message_id: None,
+            resource_uri: String::new(),
+            operation: Operation::Identify,
+        }
+    }
+
+    /// Enumerate the instances of `resource_uri`.
+    pub fn enumerate(
+        &self,
+        resource_uri: &str,
+        options: &EnumerateOptions,
+        id: MessageId,
+    ) -> Request {
+        let mut out = self.start(resource_uri, ACTION_ENUMERATE, id, &[]);
+        out.push_str("<n:Enumerate>");
+        if options.optimize {
+            let _ = write!(
+                out,
+                "<w:OptimizeEnumeration/><w:MaxElements>{}</w:MaxElements>",
+                options.max_elements
+            );
+        }
+        if let Some(wql) = &options.wql {
+            let _ = write!(
+                out,
+                "<w:Filter Dialect=\"{}\">{}</w:Filter>",
+                ns::WQL,
+                escape(wql)
+            );
+        }
+        out.push_str("</n:Enumerate>");
+        self.finish(out, id, resource_uri, Operation::Enumerate)
+    }
+
+    /// Pull the next items of an enumeration.
+    pub fn pull(
+        &self,
+        resource_uri: &str,
+        context: &str,
+        max_elements: u32,
+        id: MessageId,
+    ) -> Request {
+        let mut out = self.start(resource_uri, ACTION_PULL, id, &[]);
+        let _ = write!(
+            out,
+            "<n:Pull><n:EnumerationContext>{}</n:EnumerationContext><n:MaxElements>{max_elements}</n:MaxElements></n:Pull>",
+            escape(context)
+        );
+        self.finish(out, id, resource_uri, Operation::Pull)
+    }
+
+    /// Release an enumeration that will not be pulled to its end.
+    pub fn release(&self, resource_uri: &str, context: &str, id: MessageId) -> Request {
+        let mut out = self.start(resource_uri, ACTION_RELEASE, id, &[]);
+        let _ = write!(
+            out,
+            "<n:Release><n:EnumerationContext>{}</n:EnumerationContext></n:Release>",
+            escape(context)
+        );
+        self.finish(out, id, resource_uri, Operation::Release)
+    }
+
+    /// Get one instance.
+    pub fn get(&self, resource_uri: &str, selectors: &[(&str, &str)], id: MessageId) -> Request {
+        let out = self.start(resource_uri, ACTION_GET, id, selectors);
+        self.finish(out, id, resource_uri, Operation::Get)
+    }
+
+    /// Invoke method `method` of `resource_uri` (instance methods need `selectors`).
+    pub fn invoke(
+        &self,
+        resource_uri: &str,
+        method: &str,
+        selectors: &[(&str, &str)],
+        params: &[Param],
+        id: MessageId,
+    ) -> Result<Request, WsmanError> {
+        for p in params {
+            check_name(&p.name)?;
+        }
+        self.invoke_with(resource_uri, method, selectors, id, |w| {
+            for p in params {
+                match &p.value {
+                    ParamValue::Scalar(v) => w.scalar(&p.name, escape(v)),
+                    ParamValue::Array(items) => w.array(&p.name, items.iter().map(escape)),
+                    ParamValue::Null => w.null(&p.name),
+                }
+            }
+        })
+    }
+
+    /// Invoke with the input parameters written by `body`: the allocation-free path typed
+    /// bindings (like `Microsoft_IPMI`) use. Values written through [`MethodInput`] must already
+    /// be escaped (numbers need no escaping); parameter names must be XML names.
+    pub fn invoke_with(
+        &self,
+        resource_uri: &str,
+        method: &str,
+        selectors: &[(&str, &str)],
+        id: MessageId,
+        body: impl FnOnce(&mut MethodInput<'_>),
+    ) -> Result<Request, WsmanError> {
+        check_name(method)?;
+        let action = format!("{resource_uri}/{method}");
+        let mut out = self.start(resource_uri, &action, id, selectors);
+        let _ = write!(
+            out,
+            "<m:{method}_INPUT xmlns:m=\"{}\">",
+            escape(resource_uri)
+        );
+        body(&mut MethodInput { out: &mut out });
+        let _ = write!(out, "</m:{method}_INPUT>");
+        Ok(self.finish(out, id, resource_uri, Operation::Invoke(method.to_string())))
+    }
+
+    fn start(
+        &self,
+        resource_uri: &str,
+        action: &str,
+        id: MessageId,
+        selectors: &[(&str, &str)],
+    ) -> String {
+        let mut out = String::with_capacity(1536);
+        let _ = write!(
+            out,
+            "<s:Envelope xmlns:s=\"{}\" xmlns:a=\"{}\" xmlns:n=\"{}\" xmlns:w=\"{}\" xmlns:p=\"{}\" xmlns:xsi=\"{}\"><s:Header>",
+            ns::SOAP,
+            ns::ADDRESSING,
+            ns::ENUMERATION,
+            ns::WSMAN,
+            ns::MS_WSMAN,
+            ns::XSI
+        );
+        let _ = write!(
+            out,
+            "<a:To>{}</a:To><w:ResourceURI s:mustUnderstand=\"true\">{}</w:ResourceURI>\
+             <a:ReplyTo><a:Address s:mustUnderstand=\"true\">{}</a:Address></a:ReplyTo>\
+             <a:Action s:mustUnderstand=\"true\">{}</a:Action>\
+             <w:MaxEnvelopeSize s:mustUnderstand=\"true\">{}</w:MaxEnvelopeSize>\
+             <a:MessageID>{id}</a:MessageID>",
+            escape(&self.endpoint),
+            escape(resource_uri),
+            ns::ANONYMOUS,
+            escape(action),
+            self.max_envelope_size,
+        );
+        if let Some(locale) = &self.locale {
+            let l = escape(locale);
+            let _ = write!(
+                out,
+                "<w:Locale xml:lang=\"{l}\" s:mustUnderstand=\"false\"/><p:DataLocale xml:lang=\"{l}\" s:mustUnderstand=\"false\"/>"
+            );
+        }
+        let t = self.operation_timeout;
+        let _ = write!(
+            out,
+            "<w:OperationTimeout>PT{}.{:03}S</w:OperationTimeout>",
+            t.as_secs(),
+            t.subsec_millis()
+        );
+        if !selectors.is_empty() {
+            out.push_str("<w:SelectorSet>");
+            for (name, value) in selectors {
+                let _ = write!(
+                    out,
+                    "<w:Selector Name=\"{}\">{}</w:Selector>",
+                    escape(*name),
+                    escape(*value)
+                );
+            }
+            out.push_str("</w:SelectorSet>");
+        }
+        out.push_str("</s:Header><s:Body>");
+        out
+    }
+
+    fn finish(
+        &self,
+        mut out: String,
+        id: MessageId,
+        resource_uri: &str,
+        operation: Operation,
+    ) -> Request {
+        out.push_str("</s:Body></s:Envelope>");
+        Request {
+            xml: out,
+            message_id: Some(id),
+            resource_uri: resource_uri.to_string(),
+            operation,
+        }
+    }
+}
+
+/// Writes the children of a `<Method>_INPUT` element.
+pub struct MethodInput<'o> {
+    out: &'o mut String,
+}
+
+impl MethodInput<'_> {
+    /// `<m:name>value</m:name>`.
+    pub fn scalar(&mut self, name: &str, value: impl Display) {
+        let _ = write!(self.out, "<m:{name}>{value}</m:{name}>");
+    }
+
+    /// One `<m:name>` per item; nothing for an empty array.
+    pub fn array<T: Display>(&mut self, name: &str, items: impl IntoIterator<Item = T>) {
+        for item in items {
+            self.scalar(name, item);
+        }
+    }
+
+    /// `<m:name xsi:nil="true"/>`.
+    pub fn null(&mut self, name: &str) {
+        let _ = write!(self.out, "<m:{name} xsi:nil=\"true\"/>");
+    }
+}
+
+/// Accepts XML NCNames made of ASCII letters, digits, `_`, `-` and `.`, starting with a letter or
+/// `_` (every CIM class, method and property name has this form).
+fn check_name(name: &str) -> Result<(), WsmanError> {
+    let mut chars = name.chars();
+    let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(WsmanError::InvalidName(name.to_string()))
+    }
+}
