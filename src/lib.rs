@@ -17,3 +17,8 @@ pub mod ipmi;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod wsman;
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -134,8 +134,9 @@ fn parse_value(
     if depth > MAX_DEPTH {
         return Err(WsmanError::xml(0, "CIM value nested too deeply"));
     }
+    let nil = cursor.is_nil(tag)?;
     if empty {
-        return Ok(if tag.nil {
+        return Ok(if nil {
             CimValue::Null
         } else {
             CimValue::Text(String::new())
@@ -168,7 +169,7 @@ fn parse_value(
             Ev::Eof => return Err(cursor.unexpected_eof()),
         }
     }
-    Ok(if tag.nil {
+    Ok(if nil {
         CimValue::Null
     } else if let Some(properties) = children {
         CimValue::Object(CimObject {

@@ -77,8 +77,6 @@ fn classify_result(r: ResolveResult<'_>, target: Option<&str>) -> Ns {
 /// A start tag.
 pub(crate) struct Tag<'x> {
     pub ns: Ns,
-    /// `xsi:nil="true"`.
-    pub nil: bool,
     start: BytesStart<'x>,
 }
 
@@ -139,26 +137,26 @@ impl<'x, 't> Cursor<'x, 't> {
 
     pub fn next(&mut self) -> Result<Ev<'x>, WsmanError> {
         loop {
-            let (resolved, event) = match self.reader.read_resolved_event() {
+            // Only start tags need their namespace: resolve those, not every event.
+            let event = match self.reader.read_event() {
                 Ok(v) => v,
                 Err(e) => {
                     let msg = e.to_string();
                     return Err(self.err(msg));
                 }
             };
-            let ns = classify_result(resolved, self.target);
             return Ok(match event {
                 Event::Start(start) => {
                     self.depth += 1;
                     if self.depth > MAX_DEPTH {
                         return Err(self.err(format!("elements nested deeper than {MAX_DEPTH}")));
                     }
-                    let nil = self.is_nil(&start)?;
-                    Ev::Start(Tag { ns, nil, start })
+                    let ns = self.classify_start(&start);
+                    Ev::Start(Tag { ns, start })
                 }
                 Event::Empty(start) => {
-                    let nil = self.is_nil(&start)?;
-                    Ev::Empty(Tag { ns, nil, start })
+                    let ns = self.classify_start(&start);
+                    Ev::Empty(Tag { ns, start })
                 }
                 Event::End(_) => {
                     self.depth = self.depth.saturating_sub(1);
@@ -190,7 +188,17 @@ impl<'x, 't> Cursor<'x, 't> {
         }
     }
 
-    fn is_nil(&self, start: &BytesStart<'_>) -> Result<bool, WsmanError> {
+    fn classify_start(&self, start: &BytesStart<'_>) -> Ns {
+        let (res, _) = self.reader.resolver().resolve_element(start.name());
+        classify_result(res, self.target)
+    }
+
+    /// Whether `tag` (the element just read) carries `xsi:nil="true"`.
+    pub fn is_nil(&self, tag: &Tag<'_>) -> Result<bool, WsmanError> {
+        let start = &tag.start;
+        if start.attributes_raw().trim().is_empty() {
+            return Ok(false);
+        }
         for a in start.attributes().with_checks(false) {
             let a = a.map_err(|e| self.err(e.to_string()))?;
             let (res, local) = self.reader.resolver().resolve_attribute(a.key);
@@ -235,12 +243,19 @@ impl<'x, 't> Cursor<'x, 't> {
     /// The text content of the element whose start was just read; child elements are skipped.
     pub fn text(&mut self) -> Result<String, WsmanError> {
         let mut out = String::new();
+        self.text_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// [`Cursor::text`] into a buffer the caller reuses (cleared first).
+    pub fn text_into(&mut self, out: &mut String) -> Result<(), WsmanError> {
+        out.clear();
         loop {
             match self.next()? {
                 Ev::Text(t) => out.push_str(&t),
                 Ev::Start(_) => self.skip()?,
                 Ev::Empty(_) => {}
-                Ev::End => return Ok(out),
+                Ev::End => return Ok(()),
                 Ev::Eof => return Err(self.err("document ends inside an element")),
             }
         }

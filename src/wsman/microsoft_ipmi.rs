@@ -7,8 +7,9 @@ use crate::ipmi::{RawRequest, RawResponse};
 
 use super::WsmanError;
 use super::cim::CimObject;
+use super::cursor::Ns;
 use super::request::{EnumerateOptions, MessageId, Request, RequestContext};
-use super::response::parse_invoke;
+use super::response::{decode, expect_body, parse_envelope};
 
 /// The class's resource URI.
 pub const RESOURCE_URI: &str =
@@ -87,23 +88,75 @@ pub fn request_response(
 }
 
 /// Parses the reply to [`request_response`]: `CompletionCode`, `ResponseDataSize` and
-/// `ResponseData` in any order, split and cross-checked by [`RawResponse::from_method_output`].
+/// `ResponseData` in any order (unknown elements and attributes ignored), split and
+/// cross-checked by [`RawResponse::from_method_output`].
+///
+/// This is the hot path of every IPMI request, so it reads the output parameters straight into
+/// numbers instead of building a [`CimObject`].
 pub fn parse_request_response(bytes: &[u8], request: &Request) -> Result<RawResponse, WsmanError> {
-    let output = parse_invoke(bytes, request)?;
-    let completion_code = match output.text("CompletionCode") {
-        Some(_) => Some(output.parse::<u8>("CompletionCode")?),
-        None => None,
-    };
-    let size = match output.text("ResponseDataSize") {
-        Some(_) => Some(output.parse::<u32>("ResponseDataSize")?),
-        None => None,
-    };
-    let data: Vec<u8> = output.parse_array("ResponseData")?;
-    Ok(RawResponse::from_method_output(
-        completion_code,
-        size,
-        &data,
-    )?)
+    let xml = decode(bytes)?;
+    let (_, (cc, size, data)) =
+        parse_envelope(&xml, Some(RESOURCE_URI), Some(request), |cursor, first| {
+            let (_, empty) = expect_body(first, "RequestResponse_OUTPUT", |t| {
+                t.is(Ns::Target, "RequestResponse_OUTPUT")
+            })?;
+            let mut cc: Option<u8> = None;
+            let mut size: Option<u32> = None;
+            let mut data: Vec<u8> = Vec::new();
+            let mut null_items = 0usize;
+            let mut text = String::new();
+            if !empty {
+                while let Some((tag, empty)) = cursor.child()? {
+                    if tag.ns != Ns::Target {
+                        if !empty {
+                            cursor.skip()?;
+                        }
+                        continue;
+                    }
+                    let name = match tag.local() {
+                        n @ ("CompletionCode" | "ResponseDataSize" | "ResponseData") => n,
+                        _ => {
+                            if !empty {
+                                cursor.skip()?;
+                            }
+                            continue;
+                        }
+                    };
+                    let nil = cursor.is_nil(&tag)?;
+                    if empty {
+                        text.clear();
+                    } else {
+                        cursor.text_into(&mut text)?;
+                    }
+                    if nil {
+                        if name == "ResponseData" {
+                            null_items += 1;
+                        }
+                        continue;
+                    }
+                    let invalid = || WsmanError::InvalidValue {
+                        property: name.to_string(),
+                        value: text.clone(),
+                    };
+                    match name {
+                        "CompletionCode" => cc = Some(text.trim().parse().map_err(|_| invalid())?),
+                        "ResponseDataSize" => {
+                            size = Some(text.trim().parse().map_err(|_| invalid())?)
+                        }
+                        _ => data.push(text.trim().parse().map_err(|_| invalid())?),
+                    }
+                }
+            }
+            // A null array is the element once with xsi:nil; a nil among items is malformed.
+            if null_items > 1 || (null_items == 1 && !data.is_empty()) {
+                return Err(WsmanError::InvalidValue {
+                    property: "ResponseData".into(),
+                    value: "xsi:nil item in an array".into(),
+                });
+            }
+            Ok((cc, size, data))
+        })?;
+    Ok(RawResponse::from_method_output(cc, size, &data)?)
 }
 
 /// The service side: the instance and raw request carried by a `RequestResponse` invocation.

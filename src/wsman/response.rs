@@ -142,7 +142,7 @@ pub(crate) fn parse_envelope<T>(
     }
 }
 
-fn expect_body<'x>(
+pub(crate) fn expect_body<'x>(
     first: Option<(Tag<'x>, bool)>,
     expected: &str,
     ok: impl Fn(&Tag<'_>) -> bool,
