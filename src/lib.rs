@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod ipmi;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -1,0 +1,47 @@
+//! Shared helpers for tests that run independent peers.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The Python in `.venv` (made by `scripts/peers.sh`) if it can import `module`.
+///
+/// Without it the test prints `SKIP` and why, and is skipped, unless `WINRM_IPMI_REQUIRE_PEERS`
+/// is set (CI sets it through `scripts/test.sh`): then a missing peer fails the test.
+pub fn python_with(module: &str, test: &str) -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let python = std::env::var_os("WINRM_IPMI_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv/bin/python"));
+    let ok = Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    let why = format!(
+        "{test}: {} cannot import {module}; run scripts/peers.sh",
+        python.display()
+    );
+    if std::env::var_os("WINRM_IPMI_REQUIRE_PEERS").is_some() {
+        panic!("peer required but missing: {why}");
+    }
+    eprintln!("SKIP {why}");
+    None
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn unhex(s: &str) -> Vec<u8> {
+    if s == "-" {
+        return Vec::new();
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}

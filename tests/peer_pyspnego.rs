@@ -1,0 +1,243 @@
+//! Our NTLM initiator against an independent acceptor: pyspnego's, driven over stdin/stdout.
+//! Covers the handshake with channel bindings and MIC, sealed messages both ways, and each
+//! failure: wrong password, corrupted MIC, wrong or missing channel bindings, tampered reply.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use common::{hex, python_with, unhex};
+use winrm_ipmi::auth::ntlm::{
+    ChannelBindings, InitiatorOptions, NtlmError, NtlmInitiator, SessionSecurity,
+};
+use winrm_ipmi::auth::{Credentials, Password};
+
+const USERS: &str = "TESTDOM:alice:Passw0rd!\n:bob@TESTDOM.LOCAL:S3cret\n";
+const CBT: &[u8] = b"tls-server-end-point:\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x20";
+
+struct Acceptor {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    _users: tempfile_path::TempFile,
+}
+
+mod tempfile_path {
+    pub struct TempFile(pub std::path::PathBuf);
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+impl Acceptor {
+    fn start(python: &std::path::Path, cbt: Option<&[u8]>) -> Acceptor {
+        let users = std::env::temp_dir().join(format!(
+            "winrm-ipmi-ntlm-users-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        std::fs::write(&users, USERS).unwrap();
+        let mut cmd = Command::new(python);
+        cmd.arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/peers/ntlm_acceptor.py"
+        ));
+        if let Some(c) = cbt {
+            cmd.args(["--cbt", &hex(c)]);
+        }
+        let mut child = cmd
+            .env("NTLM_USER_FILE", &users)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Acceptor {
+            child,
+            stdin,
+            stdout,
+            _users: tempfile_path::TempFile(users),
+        }
+    }
+
+    fn ask(&mut self, line: &str) -> Vec<String> {
+        writeln!(self.stdin, "{line}").unwrap();
+        let mut answer = String::new();
+        self.stdout.read_line(&mut answer).unwrap();
+        answer.split_whitespace().map(str::to_string).collect()
+    }
+}
+
+impl Drop for Acceptor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64
+}
+
+fn initiator(account: &str, password: &str, cbt: Option<&[u8]>) -> NtlmInitiator {
+    NtlmInitiator::new(
+        Credentials::new(account, Password::new(password)),
+        InitiatorOptions {
+            channel_bindings: cbt.map(|c| ChannelBindings::from_application_data(c.to_vec())),
+            target_spn: Some("HTTP/server01.testdom.local".into()),
+            ..Default::default()
+        },
+    )
+}
+
+/// Runs the handshake; `mangle` may alter the AUTHENTICATE bytes. Returns the acceptor's last
+/// answer and our session keys.
+fn handshake(
+    acc: &mut Acceptor,
+    mut init: NtlmInitiator,
+    mangle: impl FnOnce(&mut Vec<u8>),
+) -> (Vec<String>, SessionSecurity) {
+    let neg = init.negotiate();
+    let a = acc.ask(&format!("TOKEN {}", hex(&neg)));
+    assert_eq!(a[0], "TOKEN", "{a:?}");
+    assert_eq!(a[2], "continue");
+    let (mut auth, session) = init.authenticate(&unhex(&a[1])).unwrap();
+    mangle(&mut auth);
+    (acc.ask(&format!("TOKEN {}", hex(&auth))), session)
+}
+
+#[test]
+fn sealed_messages_both_ways_with_channel_bindings() {
+    let Some(py) = python_with("spnego", "sealed_messages_both_ways_with_channel_bindings") else {
+        return;
+    };
+    let mut acc = Acceptor::start(&py, Some(CBT));
+    let (done, mut session) = handshake(
+        &mut acc,
+        initiator("TESTDOM\\alice", "Passw0rd!", Some(CBT)),
+        |_| {},
+    );
+    assert_eq!(done[..3], ["TOKEN", "-", "complete"], "{done:?}");
+    assert_eq!(done[3], "TESTDOM\\alice");
+    for i in 0..3 {
+        // Ours to theirs.
+        let plain = format!("<s:Envelope>IPMI request {i}</s:Envelope>").into_bytes();
+        let mut sealed = plain.clone();
+        let sig = session.seal(&mut sealed);
+        assert_ne!(sealed, plain);
+        let a = acc.ask(&format!("UNWRAP {} {}", hex(&sig), hex(&sealed)));
+        assert_eq!(a, ["PLAIN".to_string(), hex(&plain)], "message {i}");
+        // Theirs to ours.
+        let reply = format!(
+            "<s:Envelope>IPMI reply {i} {}</s:Envelope>",
+            "x".repeat(2000)
+        )
+        .into_bytes();
+        let a = acc.ask(&format!("WRAP {}", hex(&reply)));
+        assert_eq!(a[0], "WRAPPED");
+        let sig = unhex(&a[1]);
+        assert_eq!(sig.len(), 16);
+        let mut data = unhex(&a[2]);
+        session.unseal(&mut data, &sig).unwrap();
+        assert_eq!(data, reply);
+    }
+}
+
+#[test]
+fn upn_account_without_channel_bindings() {
+    let Some(py) = python_with("spnego", "upn_account_without_channel_bindings") else {
+        return;
+    };
+    let mut acc = Acceptor::start(&py, None);
+    let (done, _) = handshake(
+        &mut acc,
+        initiator("bob@TESTDOM.LOCAL", "S3cret", None),
+        |_| {},
+    );
+    assert_eq!(done[..3], ["TOKEN", "-", "complete"], "{done:?}");
+}
+
+#[test]
+fn wrong_password_is_rejected() {
+    let Some(py) = python_with("spnego", "wrong_password_is_rejected") else {
+        return;
+    };
+    let mut acc = Acceptor::start(&py, None);
+    let (done, _) = handshake(&mut acc, initiator("TESTDOM\\alice", "wrong", None), |_| {});
+    assert_eq!(done[0], "ERR", "{done:?}");
+    assert!(done.join(" ").contains("Invalid NTLM response"), "{done:?}");
+}
+
+#[test]
+fn corrupted_mic_is_rejected() {
+    let Some(py) = python_with("spnego", "corrupted_mic_is_rejected") else {
+        return;
+    };
+    let mut acc = Acceptor::start(&py, None);
+    // The MIC sits at offset 72 of an AUTHENTICATE with a Version field.
+    let (done, _) = handshake(
+        &mut acc,
+        initiator("TESTDOM\\alice", "Passw0rd!", None),
+        |auth| auth[72] ^= 0x01,
+    );
+    assert_eq!(done[0], "ERR", "{done:?}");
+    assert!(done.join(" ").contains("MIC"), "{done:?}");
+}
+
+#[test]
+fn wrong_or_missing_channel_bindings_are_rejected() {
+    let Some(py) = python_with("spnego", "wrong_or_missing_channel_bindings_are_rejected") else {
+        return;
+    };
+    let mut acc = Acceptor::start(&py, Some(CBT));
+    let mut other = CBT.to_vec();
+    *other.last_mut().unwrap() ^= 0xff;
+    let (done, _) = handshake(
+        &mut acc,
+        initiator("TESTDOM\\alice", "Passw0rd!", Some(&other)),
+        |_| {},
+    );
+    assert_eq!(done[..2], ["ERR", "BadBindingsError"], "{done:?}");
+    let mut acc = Acceptor::start(&py, Some(CBT));
+    let (done, _) = handshake(
+        &mut acc,
+        initiator("TESTDOM\\alice", "Passw0rd!", None),
+        |_| {},
+    );
+    assert_eq!(done[..2], ["ERR", "BadBindingsError"], "{done:?}");
+}
+
+#[test]
+fn tampered_sealed_reply_is_a_typed_error() {
+    let Some(py) = python_with("spnego", "tampered_sealed_reply_is_a_typed_error") else {
+        return;
+    };
+    let mut acc = Acceptor::start(&py, None);
+    let (done, mut session) = handshake(
+        &mut acc,
+        initiator("TESTDOM\\alice", "Passw0rd!", None),
+        |_| {},
+    );
+    assert_eq!(done[2], "complete");
+    let a = acc.ask(&format!("WRAP {}", hex(b"<s:Envelope>reply</s:Envelope>")));
+    let sig = unhex(&a[1]);
+    let mut data = unhex(&a[2]);
+    data[5] ^= 0x20;
+    assert_eq!(
+        session.unseal(&mut data, &sig),
+        Err(NtlmError::BadSignature)
+    );
+    // And a sealed request with a tampered signature is refused by the acceptor.
+    let mut sealed = b"<s:Envelope>request</s:Envelope>".to_vec();
+    let mut sig = session.seal(&mut sealed);
+    sig[6] ^= 1;
+    let a = acc.ask(&format!("UNWRAP {} {}", hex(&sig), hex(&sealed)));
+    assert_eq!(a[0], "ERR", "{a:?}");
+}
