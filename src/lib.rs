@@ -17,6 +17,7 @@ pub mod auth;
 pub mod ipmi;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod transport;
 pub mod wsman;
 
 /// The README's examples, compiled and run as doc tests.

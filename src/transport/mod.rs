@@ -1,0 +1,3 @@
+//! Moving envelopes: MS-WSMV message encryption framing, and (next) connections.
+
+pub mod encryption;
