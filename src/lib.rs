@@ -14,11 +14,16 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod client;
+mod error;
 pub mod ipmi;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod transport;
 pub mod wsman;
+
+pub use client::{Client, ClientBuilder, IpmiBmc, RetryPolicy};
+pub use error::{Error, ErrorKind};
 
 /// The README's examples, compiled and run as doc tests.
 #[doc = include_str!("../README.md")]

@@ -1,0 +1,392 @@
+//! The public async client.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), winrm_ipmi::Error> {
+//! use winrm_ipmi::{Client, auth::Password, ipmi::{self, app::GetDeviceId}};
+//! let client = Client::builder("server01.example.com")
+//!     .credentials("CONTOSO\\admin", Password::new(std::env::var("WINRM_PASSWORD").unwrap()))
+//!     .build()?;
+//! let bmc = client.ipmi().await?;             // finds root/wmi:Microsoft_IPMI once
+//! let id = ipmi::execute(&bmc, GetDeviceId).await?;
+//! println!("BMC firmware {}", id.firmware_revision());
+//! # Ok(()) }
+//! ```
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::auth::{Credentials, Password};
+use crate::error::Error;
+use crate::ipmi::{self, Bmc, RawRequest, RawResponse};
+use crate::transport::{
+    AuthMethod, Connection, ConnectionConfig, EncryptionMode, Endpoint, Scheme, TransportError,
+};
+use crate::wsman::microsoft_ipmi::{self, IpmiInstance};
+use crate::wsman::{
+    CimObject, EnumerateOptions, FaultKind, IdentifyResponse, MessageId, Param, Request,
+    RequestContext, WsmanError, parse_enumeration, parse_get, parse_identify, parse_invoke,
+};
+
+/// Retries of IPMI requests answered with a transient completion code (C0h busy, C3h timeout,
+/// C4h out of space, D0h–D2h not ready): up to `attempts` tries in all, waiting `initial_backoff`,
+/// doubling up to `max_backoff`. C5h (reservation lost) is left to the procedure that holds the
+/// reservation.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Tries in all (1 = no retry). Default 4.
+    pub attempts: u32,
+    /// First wait. Default 100 ms.
+    pub initial_backoff: Duration,
+    /// Longest wait. Default 1 s.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 4,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Builds a [`Client`]; nothing touches the network until the first request.
+#[derive(Debug)]
+pub struct ClientBuilder {
+    host: String,
+    https: bool,
+    credentials: Option<Credentials>,
+    auth: AuthMethod,
+    encryption: EncryptionMode,
+    connect_timeout: Duration,
+    operation_timeout: Duration,
+    max_connections: usize,
+    retry: RetryPolicy,
+    allow_basic_over_http: bool,
+}
+
+impl ClientBuilder {
+    /// Credentials: `DOMAIN\user`, `user@domain` or a local `user`.
+    pub fn credentials(mut self, account: &str, password: Password) -> Self {
+        self.credentials = Some(Credentials::new(account, password));
+        self
+    }
+    /// HTTPS (5986) instead of HTTP (5985) when the host names no scheme.
+    pub fn https(mut self, on: bool) -> Self {
+        self.https = on;
+        self
+    }
+    /// NTLM (default) or Basic.
+    pub fn auth(mut self, auth: AuthMethod) -> Self {
+        self.auth = auth;
+        self
+    }
+    /// Message encryption (default: on for HTTP, off for HTTPS).
+    pub fn encryption(mut self, mode: EncryptionMode) -> Self {
+        self.encryption = mode;
+        self
+    }
+    /// TCP connect limit (default 10 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+    /// WS-Management OperationTimeout (default 20 s); each HTTP request may take this plus 5 s.
+    pub fn operation_timeout(mut self, t: Duration) -> Self {
+        self.operation_timeout = t;
+        self
+    }
+    /// Connections to the host at most (default 1: WinRM and the IPMI driver dislike concurrency).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+    /// Retry policy for transient completion codes.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+    /// Allows Basic over plain HTTP, which sends the password in clear. Off by default.
+    pub fn insecure_allow_basic_over_http(mut self, on: bool) -> Self {
+        self.allow_basic_over_http = on;
+        self
+    }
+
+    /// Validates the settings and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let scheme = if self.https {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        };
+        let endpoint =
+            Endpoint::parse(&self.host, scheme).map_err(|e| Error::Config(e.to_string()))?;
+        let credentials = self
+            .credentials
+            .ok_or_else(|| Error::Config("no credentials: set a user and a password".into()))?;
+        if credentials.user().is_empty() {
+            return Err(Error::Config("the user name is empty".into()));
+        }
+        let ctx =
+            RequestContext::new(endpoint.url()).with_operation_timeout(self.operation_timeout);
+        let config = ConnectionConfig {
+            endpoint,
+            credentials,
+            auth: self.auth,
+            encryption: self.encryption,
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.operation_timeout + Duration::from_secs(5),
+            allow_basic_over_http: self.allow_basic_over_http,
+        };
+        config.validate()?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                ctx,
+                idle: Mutex::new(Vec::new()),
+                permits: Semaphore::new(self.max_connections),
+                instance: OnceCell::new(),
+                retry: self.retry,
+            }),
+        })
+    }
+}
+
+struct Inner {
+    config: ConnectionConfig,
+    ctx: RequestContext,
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+    instance: OnceCell<IpmiInstance>,
+    retry: RetryPolicy,
+}
+
+/// A WinRM client for one host. Cheap to clone; `Send + Sync`; usable from many tasks (requests
+/// beyond `max_connections` wait their turn).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.config.endpoint.url())
+            .field("account", &self.inner.config.credentials.account())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts building a client for `host` (`name`, `name:port`, `[v6]:port` or a URL).
+    pub fn builder(host: &str) -> ClientBuilder {
+        ClientBuilder {
+            host: host.to_string(),
+            https: false,
+            credentials: None,
+            auth: AuthMethod::Ntlm,
+            encryption: EncryptionMode::Auto,
+            connect_timeout: Duration::from_secs(10),
+            operation_timeout: crate::wsman::DEFAULT_OPERATION_TIMEOUT,
+            max_connections: 1,
+            retry: RetryPolicy::default(),
+            allow_basic_over_http: false,
+        }
+    }
+
+    /// The endpoint URL.
+    pub fn endpoint(&self) -> String {
+        self.inner.config.endpoint.url()
+    }
+
+    /// Sends a request and returns the reply body (a response or a fault envelope).
+    ///
+    /// An idle connection is reused; otherwise one is opened and authenticated. If the server
+    /// closed the connection before our request was written, it goes out once more on a fresh,
+    /// freshly authenticated connection. A request that may have been delivered is never re-sent.
+    pub async fn send(&self, request: &Request) -> Result<Vec<u8>, Error> {
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let config = &self.inner.config;
+        let mut last = None;
+        for _ in 0..2 {
+            let idle = self.inner.idle.lock().expect("pool lock").pop();
+            let mut conn = match idle {
+                Some(c) if c.is_usable() => c,
+                _ => Connection::open(config).await?,
+            };
+            match conn.send(config, request.xml.as_bytes()).await {
+                Ok(reply) => {
+                    if conn.is_usable() {
+                        self.inner.idle.lock().expect("pool lock").push(conn);
+                    }
+                    return Ok(reply.body);
+                }
+                Err(e @ TransportError::Closed { .. }) => {
+                    tracing::debug!(error = %e, "connection closed before the request was written; retrying on a new one");
+                    last = Some(e);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(last.expect("loop ran").into())
+    }
+
+    /// WS-Management Identify, unauthenticated.
+    pub async fn identify(&self) -> Result<IdentifyResponse, Error> {
+        let req = self.inner.ctx.identify();
+        let mut conn = Connection::open(&self.inner.config).await?;
+        let reply = conn
+            .identify(&self.inner.config, req.xml.as_bytes())
+            .await?;
+        Ok(parse_identify(&reply.body)?)
+    }
+
+    /// Every instance of `resource_uri` (Enumerate, then Pull until the end).
+    pub async fn enumerate(
+        &self,
+        resource_uri: &str,
+        options: &EnumerateOptions,
+    ) -> Result<Vec<CimObject>, Error> {
+        let ctx = &self.inner.ctx;
+        let req = ctx.enumerate(resource_uri, options, MessageId::random());
+        let mut page = parse_enumeration(&self.send(&req).await?, &req)?;
+        let mut items = std::mem::take(&mut page.items);
+        while let Some(context) = page.context.take() {
+            let pull = ctx.pull(
+                resource_uri,
+                &context,
+                options.max_elements,
+                MessageId::random(),
+            );
+            page = parse_enumeration(&self.send(&pull).await?, &pull)?;
+            items.append(&mut page.items);
+        }
+        Ok(items)
+    }
+
+    /// Get one instance.
+    pub async fn get(
+        &self,
+        resource_uri: &str,
+        selectors: &[(&str, &str)],
+    ) -> Result<CimObject, Error> {
+        let req = self
+            .inner
+            .ctx
+            .get(resource_uri, selectors, MessageId::random());
+        Ok(parse_get(&self.send(&req).await?, &req)?)
+    }
+
+    /// Invoke a WMI method; returns its `_OUTPUT`.
+    pub async fn invoke(
+        &self,
+        resource_uri: &str,
+        method: &str,
+        selectors: &[(&str, &str)],
+        params: &[Param],
+    ) -> Result<CimObject, Error> {
+        let req =
+            self.inner
+                .ctx
+                .invoke(resource_uri, method, selectors, params, MessageId::random())?;
+        Ok(parse_invoke(&self.send(&req).await?, &req)?)
+    }
+
+    /// The host's BMC, through `root/wmi:Microsoft_IPMI`. The class is enumerated once per
+    /// client; its `InstanceName` and `BMCAddress` are kept.
+    pub async fn ipmi(&self) -> Result<IpmiBmc, Error> {
+        let instance = self
+            .inner
+            .instance
+            .get_or_try_init(|| async {
+                let host = self.inner.config.endpoint.host.clone();
+                let items = match self.enumerate(microsoft_ipmi::RESOURCE_URI, &EnumerateOptions::default()).await {
+                    Ok(items) => items,
+                    Err(Error::Wsman(WsmanError::Fault(f))) if f.kind() == FaultKind::NotFound => {
+                        return Err(Error::NoBmc {
+                            host,
+                            detail: format!(
+                                "the Microsoft_IPMI class is not there ({}); the IPMI driver is not loaded (no BMC, or a virtual machine)",
+                                f.message().trim()
+                            ),
+                        });
+                    }
+                    Err(e) => return Err(e),
+                };
+                IpmiInstance::choose(&items)?.ok_or(Error::NoBmc {
+                    host,
+                    detail: "root/wmi:Microsoft_IPMI has no instance; the IPMI driver found no BMC".into(),
+                })
+            })
+            .await?
+            .clone();
+        Ok(IpmiBmc {
+            client: self.clone(),
+            instance,
+        })
+    }
+}
+
+/// A host's BMC behind `Microsoft_IPMI`: an [`ipmi::Bmc`], so every typed command and
+/// procedure runs on it.
+#[derive(Clone, Debug)]
+pub struct IpmiBmc {
+    client: Client,
+    instance: IpmiInstance,
+}
+
+impl IpmiBmc {
+    /// The `Microsoft_IPMI` instance in use.
+    pub fn instance(&self) -> &IpmiInstance {
+        &self.instance
+    }
+
+    /// Sends one raw request, retrying transient completion codes per the client's policy.
+    pub async fn raw(&self, request: RawRequest) -> Result<RawResponse, Error> {
+        let policy = self.client.inner.retry;
+        let mut wait = policy.initial_backoff;
+        let mut attempt = 1;
+        loop {
+            let req = microsoft_ipmi::request_response(
+                &self.client.inner.ctx,
+                &self.instance,
+                &request,
+                MessageId::random(),
+            );
+            let body = self.client.send(&req).await?;
+            let response = microsoft_ipmi::parse_request_response(&body, &req)?;
+            if !response.completion.is_transient() || attempt >= policy.attempts {
+                return Ok(response);
+            }
+            tracing::debug!(code = %response.completion, attempt, "transient completion code; retrying");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(policy.max_backoff);
+            attempt += 1;
+        }
+    }
+
+    /// Runs a typed command.
+    pub async fn execute<C>(&self, command: C) -> Result<C::Output, Error>
+    where
+        C: ipmi::core::connection::IpmiCommand,
+        C::Error: std::fmt::Debug,
+    {
+        ipmi::execute(self, command).await
+    }
+}
+
+impl Bmc for IpmiBmc {
+    type Error = Error;
+
+    async fn request(&self, request: RawRequest) -> Result<RawResponse, Error> {
+        self.raw(request).await
+    }
+}

@@ -1,0 +1,185 @@
+//! WinRM endpoints: `host`, `host:port`, `[v6]:port`, or a full `http(s)://host:port/path` URL.
+
+use std::fmt;
+
+/// HTTP or HTTPS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// Port 5985 by default; message encryption carries confidentiality.
+    Http,
+    /// Port 5986 by default; TLS carries confidentiality.
+    Https,
+}
+
+/// A parsed WinRM endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Scheme.
+    pub scheme: Scheme,
+    /// Host name or address, IPv6 without brackets.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Path (`/wsman`).
+    pub path: String,
+}
+
+/// An endpoint that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid WinRM endpoint {input:?}: {reason}")]
+pub struct EndpointError {
+    input: String,
+    reason: &'static str,
+}
+
+impl Endpoint {
+    /// Parses `s`; `default_scheme` applies when `s` has no `http://`/`https://`.
+    pub fn parse(s: &str, default_scheme: Scheme) -> Result<Self, EndpointError> {
+        let err = |reason| EndpointError {
+            input: s.to_string(),
+            reason,
+        };
+        let t = s.trim();
+        let (scheme, rest) = if let Some(r) = strip_prefix_ci(t, "https://") {
+            (Scheme::Https, r)
+        } else if let Some(r) = strip_prefix_ci(t, "http://") {
+            (Scheme::Http, r)
+        } else if t.contains("://") {
+            return Err(err("only http:// and https:// are WinRM schemes"));
+        } else {
+            (default_scheme, t)
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/wsman"),
+        };
+        if authority.contains('@') {
+            return Err(err("credentials do not belong in the endpoint; use --user"));
+        }
+        let (host, port) = if let Some(r) = authority.strip_prefix('[') {
+            let end = r
+                .find(']')
+                .ok_or_else(|| err("unclosed [ in an IPv6 address"))?;
+            let host = &r[..end];
+            if host.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(err("not an IPv6 address inside [ ]"));
+            }
+            let after = &r[end + 1..];
+            let port = match after.strip_prefix(':') {
+                Some(p) => Some(p),
+                None if after.is_empty() => None,
+                None => return Err(err("unexpected text after ]")),
+            };
+            (host, port)
+        } else if authority.matches(':').count() > 1 {
+            // A bare IPv6 address (no port possible without brackets).
+            if authority.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(err(
+                    "an IPv6 address with a port must be bracketed: [addr]:port",
+                ));
+            }
+            (authority, None)
+        } else {
+            match authority.split_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(err("no host"));
+        }
+        if !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        {
+            return Err(err("host contains characters a host name cannot have"));
+        }
+        let port = match port {
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| err("port must be 1-65535"))?,
+            None => match scheme {
+                Scheme::Http => 5985,
+                Scheme::Https => 5986,
+            },
+        };
+        Ok(Endpoint {
+            scheme,
+            host: host.to_string(),
+            port,
+            path: path.to_string(),
+        })
+    }
+
+    /// `host:port`, IPv6 bracketed.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The URL (the envelopes' `To` header).
+    pub fn url(&self) -> String {
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        format!("{scheme}://{}{}", self.authority(), self.path)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url())
+    }
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &s[prefix.len()..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        let e = Endpoint::parse("server01", Scheme::Http).unwrap();
+        assert_eq!(e.url(), "http://server01:5985/wsman");
+        let e = Endpoint::parse("server01.example.com:15985", Scheme::Http).unwrap();
+        assert_eq!(e.url(), "http://server01.example.com:15985/wsman");
+        let e = Endpoint::parse("HTTPS://10.0.0.5/custom", Scheme::Http).unwrap();
+        assert_eq!(
+            (e.scheme, e.port, e.path.as_str()),
+            (Scheme::Https, 5986, "/custom")
+        );
+        let e = Endpoint::parse("[fe80::1]:5986", Scheme::Https).unwrap();
+        assert_eq!(e.host, "fe80::1");
+        assert_eq!(e.url(), "https://[fe80::1]:5986/wsman");
+        let e = Endpoint::parse("2001:db8::7", Scheme::Http).unwrap();
+        assert_eq!(e.authority(), "[2001:db8::7]:5985");
+    }
+
+    #[test]
+    fn bad_endpoints_say_why() {
+        for (input, why) in [
+            ("ftp://x", "only http:// and https://"),
+            ("x:0", "port must be"),
+            ("x:99999", "port must be"),
+            ("[fe80::1", "unclosed"),
+            ("[nope]:1", "not an IPv6"),
+            ("user:pw@host", "credentials"),
+            ("", "no host"),
+            ("a b", "cannot have"),
+            ("fe80::1:zz", "must be bracketed"),
+        ] {
+            let e = Endpoint::parse(input, Scheme::Http).unwrap_err();
+            assert!(e.to_string().contains(why), "{input}: {e}");
+        }
+    }
+}

@@ -1,0 +1,176 @@
+"""A WinRM service for transport tests: pyspnego's NTLM acceptor per TCP connection, MS-WSMV
+message encryption (AllowUnencrypted=false), and a BMC behind Microsoft_IPMI answering
+Get Device ID (ipmi_sim's bytes) and C1h for anything else.
+
+Its NTLM and wrap/unwrap are pyspnego's; its framing and XML handling are written here from
+MS-WSMV, independently of the Rust code. Every request is logged as a JSON line so tests can
+check what went over the wire (e.g. that no body was sent in clear).
+
+Usage: winrm_server.py PORTFILE LOGFILE [--close-after-challenge N] [--close-every N]
+  PORTFILE receives the port it listens on (127.0.0.1, free port).
+  --close-after-challenge N: close the TCP connection right after sending the first N challenges.
+  --close-every N: close the connection after every N-th authenticated reply.
+"""
+import base64
+import json
+import re
+import socketserver
+import sys
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler
+
+import spnego
+
+BOUNDARY = b"--Encrypted Boundary"
+IPMI_URI = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/wmi/Microsoft_IPMI"
+DEVICE_ID = [0x00, 0x03, 0x09, 0x08, 0x02, 0x9F, 0x91, 0x12, 0x00, 0x02, 0x0F, 0x00, 0x00, 0x00, 0x00]
+
+args = sys.argv[1:]
+PORTFILE, LOGFILE = args[0], args[1]
+opts = {args[i]: int(args[i + 1]) for i in range(2, len(args), 2)}
+lock = threading.Lock()
+challenges_sent = [0]
+conn_ids = [0]
+
+
+def log(**kw):
+    with lock, open(LOGFILE, "a") as f:
+        f.write(json.dumps(kw) + "\n")
+
+
+def frame(header, data):
+    out = (b"--Encrypted Boundary\r\n\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
+           b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%d\r\n"
+           b"--Encrypted Boundary\r\n\tContent-Type: application/octet-stream\r\n" % len(data))
+    return out + len(header).to_bytes(4, "little") + header + data + b"--Encrypted Boundary--\r\n"
+
+
+def unframe(body):
+    m = re.search(rb"Length=(\d+)\r\n", body)
+    length = int(m.group(1))
+    start = body.index(b"application/octet-stream\r\n") + len(b"application/octet-stream\r\n")
+    hlen = int.from_bytes(body[start:start + 4], "little")
+    header = body[start + 4:start + 4 + hlen]
+    data = body[start + 4 + hlen:start + 4 + hlen + length]
+    tail = body[start + 4 + hlen + length:]
+    assert tail.lstrip(b"\r\n").startswith(b"--Encrypted Boundary--"), tail[:40]
+    return header, data
+
+
+def reply_xml(action, relates_to, body):
+    return ('<s:Envelope xml:lang="en-US" xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+            'xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" '
+            'xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration" '
+            'xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"><s:Header>'
+            f'<a:Action>{action}</a:Action><a:MessageID>uuid:{uuid.uuid4()}</a:MessageID>'
+            '<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To>'
+            f'<a:RelatesTo>{relates_to}</a:RelatesTo></s:Header><s:Body>{body}</s:Body></s:Envelope>').encode()
+
+
+def dispatch(xml):
+    text = xml.decode()
+    msg_id = re.search(r"<a:MessageID>([^<]+)</a:MessageID>", text).group(1)
+    action = re.search(r"<a:Action[^>]*>([^<]+)</a:Action>", text).group(1)
+    if action.endswith("/Enumerate"):
+        item = (f'<p:Microsoft_IPMI xmlns:p="{IPMI_URI}"><p:Active>true</p:Active><p:BMCAddress>32</p:BMCAddress>'
+                '<p:InstanceName>ROOT\\SYSTEM\\0001_0</p:InstanceName></p:Microsoft_IPMI>')
+        return 200, reply_xml("http://schemas.xmlsoap.org/ws/2004/09/enumeration/EnumerateResponse", msg_id,
+                              f"<n:EnumerateResponse><w:Items>{item}</w:Items><w:EndOfSequence/></n:EnumerateResponse>")
+    if action == IPMI_URI + "/RequestResponse":
+        netfn = int(re.search(r":NetworkFunction>(\d+)<", text).group(1))
+        cmd = int(re.search(r":Command>(\d+)<", text).group(1))
+        # ResponseData carries the completion code first, counted in ResponseDataSize.
+        data = [0x00] + DEVICE_ID if (netfn, cmd) == (6, 1) else [0xC1]
+        items = "".join(f"<p:ResponseData>{b}</p:ResponseData>" for b in data)
+        out = (f'<p:RequestResponse_OUTPUT xmlns:p="{IPMI_URI}"><p:CompletionCode>{data[0]}</p:CompletionCode>'
+               f'{items}<p:ResponseDataSize>{len(data)}</p:ResponseDataSize></p:RequestResponse_OUTPUT>')
+        return 200, reply_xml(IPMI_URI + "/RequestResponseResponse", msg_id, out)
+    fault = ('<s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>w:ActionNotSupported</s:Value>'
+             '</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">unsupported</s:Text></s:Reason></s:Fault>')
+    return 500, reply_xml("http://schemas.dmtf.org/wbem/wsman/1/wsman/fault", msg_id, fault)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def setup(self):
+        super().setup()
+        with lock:
+            conn_ids[0] += 1
+            self.conn = conn_ids[0]
+        self.ctx = spnego.server(protocol="ntlm")
+        self.replies = 0
+
+    def log_message(self, *a):
+        pass
+
+    def send(self, status, body=b"", headers=(), close=False):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        if close:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+        if close:
+            self.close_connection = True
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        auth = self.headers.get("Authorization", "")
+        ctype = self.headers.get("Content-Type", "")
+        sealed = ctype.startswith("multipart/encrypted")
+        log(conn=self.conn, auth=auth.split(" ")[0] if auth else "", sealed=sealed, length=len(body),
+            identify=self.headers.get("WSMANIDENTIFY", ""))
+        if auth:
+            scheme, _, token = auth.partition(" ")
+            try:
+                out = self.ctx.step(base64.b64decode(token))
+            except Exception as e:  # wrong password, bad MIC...
+                log(conn=self.conn, event="auth-failed", error=type(e).__name__)
+                self.send(401, headers=[("WWW-Authenticate", "Negotiate")])
+                return
+            if not self.ctx.complete:
+                with lock:
+                    challenges_sent[0] += 1
+                    close = challenges_sent[0] <= opts.get("--close-after-challenge", 0)
+                self.send(401, headers=[("WWW-Authenticate", f"{scheme} {base64.b64encode(out).decode()}")], close=close)
+                return
+        if not self.ctx.complete:
+            self.send(401, headers=[("WWW-Authenticate", "Negotiate")])
+            return
+        if not body:
+            self.send(200)  # pywinrm-style empty authentication POST
+            return
+        if not sealed:
+            log(conn=self.conn, event="refused-plaintext")
+            self.send(401, headers=[("WWW-Authenticate", "Negotiate")])
+            return
+        header, data = unframe(body)
+        xml = self.ctx.unwrap_winrm(header, data)
+        status, reply = dispatch(xml)
+        w = self.ctx.wrap_winrm(reply)
+        self.replies += 1
+        every = opts.get("--close-every", 0)
+        self.send(status, frame(w.header, w.data),
+                  headers=[("Content-Type", 'multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";'
+                                            'boundary="Encrypted Boundary"')],
+                  close=bool(every) and self.replies % every == 0)
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+if __name__ == "__main__":
+    srv = Server(("127.0.0.1", 0), Handler)
+    with open(PORTFILE + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    import os
+    os.replace(PORTFILE + ".tmp", PORTFILE)
+    srv.serve_forever()

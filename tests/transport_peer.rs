@@ -1,0 +1,295 @@
+//! The client over real HTTP against an independent WinRM service (tests/peers/winrm_server.py:
+//! pyspnego's NTLM acceptor and wrap/unwrap, framing written separately from ours), with NTLM and
+//! message encryption. Checks connection affinity and what went over the wire.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::python_with;
+use winrm_ipmi::auth::Password;
+use winrm_ipmi::ipmi::app::GetDeviceId;
+use winrm_ipmi::ipmi::{self, CompletionCode, IpmiError, NetFn, RawRequest};
+use winrm_ipmi::{Client, Error, ErrorKind};
+
+struct Server {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Server {
+    fn start(python: &std::path::Path, name: &str, opts: &[&str]) -> Server {
+        let dir = std::env::temp_dir().join(format!("winrm-ipmi-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let users = dir.join("users");
+        std::fs::write(&users, "TESTDOM:alice:Passw0rd!\n").unwrap();
+        let (portfile, log) = (dir.join("port"), dir.join("log.jsonl"));
+        let child = Command::new(python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/peers/winrm_server.py"
+            ))
+            .arg(&portfile)
+            .arg(&log)
+            .args(opts)
+            .env("NTLM_USER_FILE", &users)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        let port = loop {
+            if let Ok(p) = std::fs::read_to_string(&portfile) {
+                break p.trim().parse().unwrap();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Server {
+            child,
+            port,
+            log,
+            dir,
+        }
+    }
+
+    fn client(&self, password: &str) -> Client {
+        Client::builder(&format!("127.0.0.1:{}", self.port))
+            .credentials("TESTDOM\\alice", Password::new(password))
+            .build()
+            .unwrap()
+    }
+
+    /// The logged requests (not the events).
+    fn requests(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v.get("event").is_none())
+            .collect()
+    }
+}
+
+fn assert_nothing_in_clear(reqs: &[serde_json::Value]) {
+    for r in reqs {
+        if r["length"].as_u64().unwrap() > 0 {
+            assert_eq!(r["sealed"], true, "a body went out in clear: {r}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn ipmi_over_http_with_ntlm_and_encryption() {
+    let Some(py) = python_with("spnego", "ipmi_over_http_with_ntlm_and_encryption") else {
+        return;
+    };
+    let server = Server::start(&py, "happy", &[]);
+    let client = server.client("Passw0rd!");
+    let bmc = client.ipmi().await.unwrap();
+    assert_eq!(bmc.instance().instance_name, "ROOT\\SYSTEM\\0001_0");
+    assert_eq!(bmc.instance().bmc_address, 0x20);
+    for _ in 0..3 {
+        let id = ipmi::execute(&bmc, GetDeviceId).await.unwrap();
+        assert_eq!(id.firmware_revision(), "9.08");
+        assert_eq!(id.manufacturer_id, 4753);
+    }
+    // An invalid command comes back as the BMC's completion code.
+    let r = bmc
+        .raw(RawRequest::new(NetFn::App, 0x04, vec![]).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.completion, CompletionCode::InvalidCommand);
+    match ipmi::execute(&bmc, winrm_ipmi::ipmi::app::GetSystemGuid).await {
+        Err(Error::Ipmi(IpmiError::Completion { code, .. })) => {
+            assert_eq!(code, CompletionCode::InvalidCommand)
+        }
+        other => panic!("{other:?}"),
+    }
+    // A fault comes back sealed with HTTP 500 and is decrypted, then parsed.
+    let e = client
+        .get(
+            "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_OperatingSystem",
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Fault, "{e}");
+    assert!(e.to_string().contains("ActionNotSupported"), "{e}");
+
+    let reqs = server.requests();
+    // One connection, authenticated once: NEGOTIATE on an empty POST, AUTHENTICATE with the first
+    // (already sealed) body, then sealed bodies without Authorization.
+    assert!(reqs.iter().all(|r| r["conn"] == 1), "{reqs:?}");
+    assert_eq!(reqs[0]["auth"], "Negotiate");
+    assert_eq!(reqs[0]["length"], 0);
+    assert_eq!(reqs[1]["auth"], "Negotiate");
+    assert_eq!(reqs[1]["sealed"], true);
+    assert!(
+        reqs[2..]
+            .iter()
+            .all(|r| r["auth"] == "" && r["sealed"] == true),
+        "{reqs:?}"
+    );
+    // NEGOTIATE, AUTHENTICATE+Enumerate, 3 Get Device ID, the C1h request, Get System GUID, the Get.
+    assert_eq!(reqs.len(), 8);
+    assert_nothing_in_clear(&reqs);
+}
+
+#[tokio::test]
+async fn wrong_password_is_an_auth_error() {
+    let Some(py) = python_with("spnego", "wrong_password_is_an_auth_error") else {
+        return;
+    };
+    let server = Server::start(&py, "badpw", &[]);
+    let e = server.client("nope").ipmi().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+    assert!(
+        e.to_string()
+            .contains("refused the credentials for TESTDOM\\alice"),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("nope"));
+}
+
+#[tokio::test]
+async fn server_closing_after_the_challenge_means_a_fresh_authentication() {
+    let Some(py) = python_with("spnego", "server_closing_after_the_challenge") else {
+        return;
+    };
+    let server = Server::start(&py, "closechal", &["--close-after-challenge", "1"]);
+    let client = server.client("Passw0rd!");
+    let bmc = client.ipmi().await.unwrap();
+    assert_eq!(ipmi::execute(&bmc, GetDeviceId).await.unwrap().device_id, 0);
+    let reqs = server.requests();
+    // Connection 1 saw only the NEGOTIATE: the sealed request was never written to it.
+    let first: Vec<_> = reqs.iter().filter(|r| r["conn"] == 1).collect();
+    assert_eq!(first.len(), 1, "{reqs:?}");
+    assert_eq!(first[0]["length"], 0);
+    // Connection 2 authenticated from scratch and carried everything, once.
+    let second: Vec<_> = reqs.iter().filter(|r| r["conn"] == 2).collect();
+    assert_eq!(second[0]["auth"], "Negotiate");
+    assert_eq!(second.iter().filter(|r| r["sealed"] == true).count(), 2);
+    assert_nothing_in_clear(&reqs);
+}
+
+#[tokio::test]
+async fn server_closing_between_requests_means_new_connections_and_nothing_sent_twice() {
+    let Some(py) = python_with("spnego", "server_closing_between_requests") else {
+        return;
+    };
+    let server = Server::start(&py, "closeevery", &["--close-every", "1"]);
+    let client = server.client("Passw0rd!");
+    let bmc = client.ipmi().await.unwrap();
+    for _ in 0..4 {
+        assert_eq!(
+            ipmi::execute(&bmc, GetDeviceId).await.unwrap().product_id,
+            0x0f02
+        );
+    }
+    let reqs = server.requests();
+    // 5 requests (1 enumerate + 4 IPMI), each on its own authenticated connection, each sealed once.
+    assert_eq!(
+        reqs.iter().filter(|r| r["sealed"] == true).count(),
+        5,
+        "{reqs:?}"
+    );
+    let conns: std::collections::BTreeSet<u64> =
+        reqs.iter().map(|r| r["conn"].as_u64().unwrap()).collect();
+    assert_eq!(conns.len(), 5);
+    for c in conns {
+        let on: Vec<_> = reqs.iter().filter(|r| r["conn"] == c).collect();
+        assert_eq!(
+            on.len(),
+            2,
+            "conn {c}: NEGOTIATE, then AUTHENTICATE with the sealed body"
+        );
+        assert_eq!(on[0]["length"], 0);
+        assert_eq!(on[1]["sealed"], true);
+    }
+}
+
+#[tokio::test]
+async fn many_tasks_share_a_client_within_its_connection_limit() {
+    let Some(py) = python_with("spnego", "many_tasks_share_a_client") else {
+        return;
+    };
+    let server = Server::start(&py, "shared", &[]);
+    let client = Client::builder(&format!("127.0.0.1:{}", server.port))
+        .credentials("TESTDOM\\alice", Password::new("Passw0rd!"))
+        .max_connections(2)
+        .build()
+        .unwrap();
+    let bmc = client.ipmi().await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let bmc = bmc.clone();
+        tasks.push(tokio::spawn(async move {
+            ipmi::execute(&bmc, GetDeviceId)
+                .await
+                .map(|d| d.device_revision)
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), 3);
+    }
+    let reqs = server.requests();
+    let conns: std::collections::BTreeSet<u64> =
+        reqs.iter().map(|r| r["conn"].as_u64().unwrap()).collect();
+    assert!(conns.len() <= 2, "{conns:?}");
+    assert_eq!(reqs.iter().filter(|r| r["sealed"] == true).count(), 13);
+}
+
+#[test]
+fn bad_settings_are_caught_before_any_traffic() {
+    let e = Client::builder("host:99999")
+        .credentials("a", Password::new("b"))
+        .build()
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config);
+    let e = Client::builder("host").build().unwrap_err();
+    assert!(e.to_string().contains("no credentials"), "{e}");
+    let e = Client::builder("host")
+        .credentials("a", Password::new("b"))
+        .auth(winrm_ipmi::transport::AuthMethod::Basic)
+        .encryption(winrm_ipmi::transport::EncryptionMode::Never)
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("password in clear"), "{e}");
+    let c = Client::builder("[::1]:1")
+        .credentials("CONTOSO\\a", Password::new("hunter2"))
+        .build()
+        .unwrap();
+    assert!(!format!("{c:?}").contains("hunter2"));
+}
+
+#[tokio::test]
+async fn unreachable_host_is_a_connect_error() {
+    // A port nothing listens on: bind, note it, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::builder(&format!("127.0.0.1:{port}"))
+        .credentials("a", Password::new("b"))
+        .build()
+        .unwrap();
+    let e = client.ipmi().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+}
