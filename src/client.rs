@@ -20,6 +20,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::auth::{Credentials, Password};
 use crate::error::Error;
 use crate::ipmi::{self, Bmc, RawRequest, RawResponse};
+use crate::transport::tls::TlsSettings;
 use crate::transport::{
     AuthMethod, Connection, ConnectionConfig, EncryptionMode, Endpoint, Scheme, TransportError,
 };
@@ -66,6 +67,7 @@ pub struct ClientBuilder {
     max_connections: usize,
     retry: RetryPolicy,
     allow_basic_over_http: bool,
+    tls: TlsSettings,
 }
 
 impl ClientBuilder {
@@ -109,6 +111,23 @@ impl ClientBuilder {
         self.retry = policy;
         self
     }
+    /// Trusts the CA certificates in a PEM file, besides the OS store.
+    pub fn ca_file(mut self, path: &std::path::Path) -> Result<Self, Error> {
+        self.tls.add_ca_file(path)?;
+        Ok(self)
+    }
+    /// Pins the server certificate by its SHA-256 thumbprint (64 hex digits, `:` allowed):
+    /// exactly that certificate is accepted, whatever its issuer or name.
+    pub fn thumbprint(mut self, sha256_hex: &str) -> Result<Self, Error> {
+        self.tls.thumbprint = Some(TlsSettings::parse_thumbprint(sha256_hex)?);
+        Ok(self)
+    }
+    /// Accepts any server certificate: the traffic is encrypted, but not protected from anyone
+    /// who can intercept it. For labs only.
+    pub fn insecure_skip_certificate_verification(mut self, on: bool) -> Self {
+        self.tls.insecure = on;
+        self
+    }
     /// Allows Basic over plain HTTP, which sends the password in clear. Off by default.
     pub fn insecure_allow_basic_over_http(mut self, on: bool) -> Self {
         self.allow_basic_over_http = on;
@@ -132,6 +151,10 @@ impl ClientBuilder {
         }
         let ctx =
             RequestContext::new(endpoint.url()).with_operation_timeout(self.operation_timeout);
+        let tls = match endpoint.scheme {
+            Scheme::Https => Some(self.tls.client_config()?),
+            Scheme::Http => None,
+        };
         let config = ConnectionConfig {
             endpoint,
             credentials,
@@ -140,6 +163,7 @@ impl ClientBuilder {
             connect_timeout: self.connect_timeout,
             request_timeout: self.operation_timeout + Duration::from_secs(5),
             allow_basic_over_http: self.allow_basic_over_http,
+            tls,
         };
         config.validate()?;
         Ok(Client {
@@ -194,6 +218,7 @@ impl Client {
             max_connections: 1,
             retry: RetryPolicy::default(),
             allow_basic_over_http: false,
+            tls: TlsSettings::default(),
         }
     }
 

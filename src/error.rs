@@ -41,6 +41,8 @@ pub enum ErrorKind {
     Connect,
     /// A connect, request or WS-Management operation timed out.
     Timeout,
+    /// The TLS handshake failed (certificate not trusted, name or pin mismatch).
+    Tls,
     /// The credentials were refused.
     Auth,
     /// Authenticated, but not allowed (e.g. not a local administrator).
@@ -81,6 +83,7 @@ impl Error {
                 | TransportError::Http { .. } => ErrorKind::Connect,
                 TransportError::Timeout { .. } => ErrorKind::Timeout,
                 TransportError::AuthFailed(_) => ErrorKind::Auth,
+                TransportError::Tls { .. } => ErrorKind::Tls,
                 TransportError::Config(_) => ErrorKind::Config,
                 TransportError::Ntlm(_)
                 | TransportError::Framing(_)

@@ -293,3 +293,163 @@ async fn unreachable_host_is_a_connect_error() {
     let e = client.ipmi().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
 }
+
+mod https {
+    use super::*;
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    use winrm_ipmi::transport::tls;
+
+    fn cert_path(server: &Server) -> PathBuf {
+        server.dir.join("port.cert.pem")
+    }
+
+    fn thumbprint(server: &Server) -> String {
+        let der = CertificateDer::from_pem_file(cert_path(server)).unwrap();
+        tls::thumbprint(der.as_ref())
+    }
+
+    fn builder(server: &Server) -> winrm_ipmi::ClientBuilder {
+        Client::builder(&format!("https://127.0.0.1:{}/wsman", server.port))
+            .credentials("TESTDOM\\alice", Password::new("Passw0rd!"))
+    }
+
+    async fn device_id(client: &Client) -> Result<u8, Error> {
+        let bmc = client.ipmi().await?;
+        Ok(ipmi::execute(&bmc, GetDeviceId).await?.device_revision)
+    }
+
+    #[tokio::test]
+    async fn pinned_thumbprint_with_channel_bindings_for_sha256_and_sha384_certificates() {
+        let Some(py) = python_with("spnego", "https pinned thumbprint") else {
+            return;
+        };
+        for bits in ["256", "384"] {
+            let server = Server::start(&py, &format!("https{bits}"), &["--tls", bits]);
+            let client = builder(&server)
+                .thumbprint(&thumbprint(&server))
+                .unwrap()
+                .build()
+                .unwrap();
+            assert_eq!(
+                device_id(&client).await.unwrap(),
+                3,
+                "SHA-{bits} certificate"
+            );
+            let reqs = server.requests();
+            // Over TLS: authenticated once, bodies not sealed (TLS carries confidentiality).
+            assert!(
+                reqs.iter().all(|r| r["conn"] == 1 && r["sealed"] == false),
+                "{reqs:?}"
+            );
+            assert_eq!(reqs.iter().filter(|r| r["auth"] == "Negotiate").count(), 2);
+        }
+    }
+
+    #[tokio::test]
+    async fn ca_file_insecure_and_refusals() {
+        let Some(py) = python_with("spnego", "https trust settings") else {
+            return;
+        };
+        let server = Server::start(&py, "httpsca", &["--tls", "256"]);
+        let with_ca = builder(&server)
+            .ca_file(&cert_path(&server))
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(device_id(&with_ca).await.unwrap(), 3);
+        let insecure = builder(&server)
+            .insecure_skip_certificate_verification(true)
+            .build()
+            .unwrap();
+        assert_eq!(device_id(&insecure).await.unwrap(), 3);
+
+        // The OS store does not know a self-signed certificate.
+        match builder(&server).build() {
+            Ok(c) => {
+                let e = device_id(&c).await.unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::Tls, "{e}");
+            }
+            Err(e) => assert_eq!(e.kind(), ErrorKind::Config, "{e}"),
+        }
+        let wrong = builder(&server)
+            .thumbprint(&"00".repeat(32))
+            .unwrap()
+            .build()
+            .unwrap();
+        let e = device_id(&wrong).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Tls, "{e}");
+        assert!(e.to_string().contains("not the pinned"), "{e}");
+        // The CA file does not cover another name.
+        let by_name = Client::builder(&format!("https://localhost:{}/wsman", server.port))
+            .credentials("TESTDOM\\alice", Password::new("Passw0rd!"))
+            .ca_file(&cert_path(&server))
+            .unwrap()
+            .build()
+            .unwrap();
+        let e = device_id(&by_name).await.unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Tls | ErrorKind::Connect),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_channel_binding_mismatch_is_refused() {
+        let Some(py) = python_with("spnego", "https cbt mismatch") else {
+            return;
+        };
+        let server = Server::start(&py, "httpscbt", &["--tls", "256", "--cbt-mismatch", "1"]);
+        let client = builder(&server)
+            .thumbprint(&thumbprint(&server))
+            .unwrap()
+            .build()
+            .unwrap();
+        let e = device_id(&client).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+        let log = std::fs::read_to_string(&server.log).unwrap();
+        assert!(log.contains("BadBindingsError"), "{log}");
+    }
+}
+
+#[tokio::test]
+async fn basic_over_https_and_its_refusals() {
+    let Some(py) = python_with("spnego", "basic over https") else {
+        return;
+    };
+    let server = Server::start(&py, "basic", &["--tls", "256"]);
+    let der =
+        rustls_pki_types::pem::PemObject::from_pem_file(server.dir.join("port.cert.pem")).unwrap();
+    let pin =
+        winrm_ipmi::transport::tls::thumbprint(rustls_pki_types::CertificateDer::as_ref(&der));
+    let url = format!("https://127.0.0.1:{}/wsman", server.port);
+    let basic = |pw: &str| {
+        Client::builder(&url)
+            .credentials("TESTDOM\\alice", Password::new(pw))
+            .auth(winrm_ipmi::transport::AuthMethod::Basic)
+            .thumbprint(&pin)
+            .unwrap()
+            .build()
+            .unwrap()
+    };
+    let bmc = basic("Passw0rd!").ipmi().await.unwrap();
+    assert_eq!(
+        ipmi::execute(&bmc, GetDeviceId)
+            .await
+            .unwrap()
+            .device_revision,
+        3
+    );
+    let reqs = server.requests();
+    assert!(
+        reqs.iter()
+            .all(|r| r["auth"] == "Basic" && r["sealed"] == false),
+        "{reqs:?}"
+    );
+    let e = basic("Xyzzy-4242").ipmi().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+    assert!(
+        !format!("{e} {e:?}").contains("Xyzzy"),
+        "the password must not appear: {e:?}"
+    );
+}

@@ -6,6 +6,7 @@
 //! Windows' own client does, MS-WSMV §4.5). Later requests carry no Authorization header and
 //! are sealed with the same context. Nothing is sent in clear while sealing is on.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -18,13 +19,15 @@ use http::{HeaderMap, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
+use rustls_pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsConnector;
 
-use super::encryption;
-use super::{Endpoint, Scheme, TransportError};
+use super::{Endpoint, Scheme, TransportError, encryption, tls};
 use crate::auth::Credentials;
-use crate::auth::ntlm::{InitiatorOptions, NtlmInitiator, SessionSecurity};
+use crate::auth::ntlm::{ChannelBindings, InitiatorOptions, NtlmInitiator, SessionSecurity};
 use crate::wsman::MAX_REPLY_BYTES;
 
 const SOAP_CONTENT_TYPE: &str = "application/soap+xml;charset=UTF-8";
@@ -68,6 +71,8 @@ pub struct ConnectionConfig {
     /// Sends the password in Basic over plain HTTP. Off by default, and loudly named: anyone
     /// on the path reads the password.
     pub allow_basic_over_http: bool,
+    /// TLS configuration for HTTPS endpoints (built once: loading the OS store is not free).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl ConnectionConfig {
@@ -94,10 +99,9 @@ impl ConnectionConfig {
                 ));
             }
         }
-        if self.endpoint.scheme == Scheme::Https {
+        if self.endpoint.scheme == Scheme::Https && self.tls.is_none() {
             return Err(TransportError::Config(
-                "HTTPS is not available in this build yet; use HTTP with NTLM message encryption"
-                    .into(),
+                "an HTTPS endpoint needs TLS settings".into(),
             ));
         }
         Ok(())
@@ -127,6 +131,8 @@ pub struct Connection {
     sender: SendRequest<Full<Bytes>>,
     task: JoinHandle<()>,
     auth: AuthState,
+    /// RFC 5929 channel binding data of the TLS connection, for NTLM.
+    channel_binding: Option<Vec<u8>>,
     label: String,
     host_header: String,
     path: String,
@@ -170,17 +176,39 @@ impl Connection {
                 source,
             })?;
         let _ = stream.set_nodelay(true);
-        let (sender, conn) = http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
-            .await
-            .map_err(|e| TransportError::Http {
-                endpoint: label.clone(),
-                message: e.to_string(),
-            })?;
-        let task = tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended");
+        let (sender, task, channel_binding) = match (&config.tls, ep.scheme) {
+            (Some(tls), Scheme::Https) => {
+                let name =
+                    ServerName::try_from(ep.host.clone()).map_err(|e| TransportError::Tls {
+                        endpoint: label.clone(),
+                        message: format!("{:?} is not a valid TLS server name: {e}", ep.host),
+                    })?;
+                let handshake = TlsConnector::from(tls.clone()).connect(name, stream);
+                let tls_stream = tokio::time::timeout(config.connect_timeout, handshake)
+                    .await
+                    .map_err(|_| TransportError::Timeout {
+                        what: "TLS handshake",
+                        endpoint: label.clone(),
+                        secs: config.connect_timeout.as_secs_f64(),
+                    })?
+                    .map_err(|e| TransportError::Tls {
+                        endpoint: label.clone(),
+                        message: e.to_string(),
+                    })?;
+                let binding = tls_stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .map(|c| tls::tls_server_end_point(c.as_ref()));
+                let (sender, task) = start_http(tls_stream, &label).await?;
+                (sender, task, binding)
             }
-        });
+            _ => {
+                let (sender, task) = start_http(stream, &label).await?;
+                (sender, task, None)
+            }
+        };
         let auth = match config.auth {
             AuthMethod::Ntlm => AuthState::NtlmPending,
             AuthMethod::Basic => {
@@ -194,6 +222,7 @@ impl Connection {
             sender,
             task,
             auth,
+            channel_binding,
             host_header: ep.authority(),
             path: ep.path.clone(),
             label,
@@ -289,6 +318,13 @@ impl Connection {
                     identify: false,
                 };
                 let (status, headers, body) = self.post(out).await?;
+                if status == StatusCode::UNAUTHORIZED {
+                    return Err(TransportError::AuthFailed(format!(
+                        "{} refused Basic authentication for {}: wrong password, or Basic is disabled on the service",
+                        self.label,
+                        config.credentials.account()
+                    )));
+                }
                 self.reply(status, &headers, body, false)?
             }
             AuthState::Ntlm(session) => {
@@ -320,6 +356,10 @@ impl Connection {
     ) -> Result<Reply, TransportError> {
         let options = InitiatorOptions {
             target_spn: Some(format!("HTTP/{}", config.endpoint.host)),
+            channel_bindings: self
+                .channel_binding
+                .clone()
+                .map(ChannelBindings::from_application_data),
             ..Default::default()
         };
         let mut scheme = "Negotiate";
@@ -478,6 +518,28 @@ impl Connection {
             body,
         })
     }
+}
+
+/// The HTTP/1.1 session over a byte stream (TCP or TLS), and the task that drives it.
+async fn start_http<S>(
+    stream: S,
+    label: &str,
+) -> Result<(SendRequest<Full<Bytes>>, JoinHandle<()>), TransportError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
+        .await
+        .map_err(|e| TransportError::Http {
+            endpoint: label.to_string(),
+            message: e.to_string(),
+        })?;
+    let task = tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "connection ended");
+        }
+    });
+    Ok((sender, task))
 }
 
 fn sealed(

@@ -8,6 +8,7 @@
 mod connection;
 pub mod encryption;
 mod endpoint;
+pub mod tls;
 
 pub use connection::{AuthMethod, Connection, ConnectionConfig, EncryptionMode, Reply};
 pub use endpoint::{Endpoint, EndpointError, Scheme};
@@ -47,6 +48,14 @@ pub enum TransportError {
     Closed {
         /// Where.
         endpoint: String,
+    },
+    /// The TLS handshake failed (untrusted or mismatched certificate, pin mismatch, ...).
+    #[error("TLS with {endpoint} failed: {message}")]
+    Tls {
+        /// Where.
+        endpoint: String,
+        /// What rustls said.
+        message: String,
     },
     /// The server refused the credentials.
     #[error("{0}")]

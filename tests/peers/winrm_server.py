@@ -6,13 +6,19 @@ Its NTLM and wrap/unwrap are pyspnego's; its framing and XML handling are writte
 MS-WSMV, independently of the Rust code. Every request is logged as a JSON line so tests can
 check what went over the wire (e.g. that no body was sent in clear).
 
-Usage: winrm_server.py PORTFILE LOGFILE [--close-after-challenge N] [--close-every N]
+Usage: winrm_server.py PORTFILE LOGFILE [--close-after-challenge N] [--close-every N] [--tls 256|384]
+                                        [--cbt-mismatch 1]
   PORTFILE receives the port it listens on (127.0.0.1, free port).
   --close-after-challenge N: close the TCP connection right after sending the first N challenges.
   --close-every N: close the connection after every N-th authenticated reply.
+  --tls 256|384: HTTPS with a self-signed certificate made here (RSA/SHA-256 or ECDSA P-384/SHA-384),
+      written to PORTFILE.cert.pem; NTLM then requires the RFC 5929 channel binding of that
+      certificate, and bodies travel without message encryption (TLS protects them).
+  --cbt-mismatch 1: require the channel binding of a different certificate.
 """
 import base64
 import json
+import os
 import re
 import socketserver
 import sys
@@ -30,6 +36,46 @@ args = sys.argv[1:]
 PORTFILE, LOGFILE = args[0], args[1]
 opts = {args[i]: int(args[i + 1]) for i in range(2, len(args), 2)}
 lock = threading.Lock()
+CHANNEL_BINDINGS = None
+
+
+def make_tls(bits):
+    """A self-signed, CA:FALSE, serverAuth certificate for 127.0.0.1; returns (SSLContext, cbt)."""
+    import datetime
+    import hashlib
+    import ipaddress
+    import ssl
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from spnego.channel_bindings import GssChannelBindings
+
+    if bits == 384:
+        key, digest = ec.generate_private_key(ec.SECP384R1()), hashes.SHA384()
+    else:
+        key, digest = rsa.generate_private_key(public_exponent=65537, key_size=2048), hashes.SHA256()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "winrm-test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, digest))
+    der = cert.public_bytes(serialization.Encoding.DER)
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    keypem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    with open(PORTFILE + ".cert.pem", "wb") as f:
+        f.write(pem)
+    with open(PORTFILE + ".key.pem", "wb") as f:
+        f.write(keypem)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(PORTFILE + ".cert.pem", PORTFILE + ".key.pem")
+    bound = der if not opts.get("--cbt-mismatch") else der + b"other"
+    h = hashlib.sha384(bound).digest() if bits == 384 else hashlib.sha256(bound).digest()
+    return ctx, GssChannelBindings(application_data=b"tls-server-end-point:" + h)
 challenges_sent = [0]
 conn_ids = [0]
 
@@ -100,7 +146,7 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             conn_ids[0] += 1
             self.conn = conn_ids[0]
-        self.ctx = spnego.server(protocol="ntlm")
+        self.ctx = spnego.server(protocol="ntlm", channel_bindings=CHANNEL_BINDINGS)
         self.replies = 0
 
     def log_message(self, *a):
@@ -126,6 +172,18 @@ class Handler(BaseHTTPRequestHandler):
         sealed = ctype.startswith("multipart/encrypted")
         log(conn=self.conn, auth=auth.split(" ")[0] if auth else "", sealed=sealed, length=len(body),
             identify=self.headers.get("WSMANIDENTIFY", ""))
+        if auth.startswith("Basic "):
+            user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+            dom, _, name = user.rpartition("\\")
+            ok = any(line.split(":", 2) == [dom, name, password]
+                     for line in open(os.environ["NTLM_USER_FILE"]).read().splitlines())
+            if not ok or not TLS:
+                log(conn=self.conn, event="basic-refused", tls=bool(TLS))
+                self.send(401, headers=[("WWW-Authenticate", 'Basic realm="WSMAN"')])
+                return
+            status, reply = dispatch(body)
+            self.send(status, reply, headers=[("Content-Type", "application/soap+xml;charset=UTF-8")])
+            return
         if auth:
             scheme, _, token = auth.partition(" ")
             try:
@@ -145,6 +203,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if not body:
             self.send(200)  # pywinrm-style empty authentication POST
+            return
+        if TLS and not sealed:
+            status, reply = dispatch(body)
+            self.replies += 1
+            self.send(status, reply, headers=[("Content-Type", "application/soap+xml;charset=UTF-8")])
             return
         if not sealed:
             log(conn=self.conn, event="refused-plaintext")
@@ -167,8 +230,13 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
 
 
+TLS = None
+
 if __name__ == "__main__":
     srv = Server(("127.0.0.1", 0), Handler)
+    if opts.get("--tls"):
+        TLS, CHANNEL_BINDINGS = make_tls(opts["--tls"])
+        srv.socket = TLS.wrap_socket(srv.socket, server_side=True)
     with open(PORTFILE + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     import os

@@ -1,0 +1,312 @@
+//! TLS for WinRM over HTTPS (5986): rustls with the OS trust store, extra CA files, SHA-256
+//! thumbprint pinning (WinRM listeners often use self-signed certificates), or an explicit
+//! insecure mode; and the RFC 5929 `tls-server-end-point` channel binding.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+use super::TransportError;
+
+/// How the server's certificate is trusted.
+#[derive(Clone, Default)]
+pub struct TlsSettings {
+    /// Extra trust anchors (PEM CA files), besides the OS store.
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    /// Accept exactly the certificate whose DER has this SHA-256, and nothing else (the name
+    /// and chain are not checked: the pin is the trust decision).
+    pub thumbprint: Option<[u8; 32]>,
+    /// Accept any certificate. The connection is encrypted but anyone on the path can read it.
+    pub insecure: bool,
+}
+
+impl fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsSettings")
+            .field("extra_roots", &self.extra_roots.len())
+            .field("thumbprint", &self.thumbprint.map(hex))
+            .field("insecure", &self.insecure)
+            .finish()
+    }
+}
+
+impl TlsSettings {
+    /// Adds the certificates of a PEM file as trust anchors.
+    pub fn add_ca_file(&mut self, path: &Path) -> Result<(), TransportError> {
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| {
+                TransportError::Config(format!("cannot read CA file {}: {e}", path.display()))
+            })?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| TransportError::Config(format!("CA file {}: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(TransportError::Config(format!(
+                "CA file {} holds no certificate",
+                path.display()
+            )));
+        }
+        self.extra_roots.extend(certs);
+        Ok(())
+    }
+
+    /// Parses a SHA-256 thumbprint: 64 hex digits, optionally separated by `:` or spaces.
+    pub fn parse_thumbprint(s: &str) -> Result<[u8; 32], TransportError> {
+        let digits: String = s.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
+        let bytes: Option<Vec<u8>> = (digits.len() == 64)
+            .then(|| {
+                (0..64)
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).ok())
+                    .collect()
+            })
+            .flatten();
+        bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
+            TransportError::Config(format!("{s:?} is not a SHA-256 thumbprint (64 hex digits)"))
+        })
+    }
+
+    /// The rustls configuration.
+    pub fn client_config(&self) -> Result<Arc<ClientConfig>, TransportError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TransportError::Config(format!("TLS setup: {e}")))?;
+        let config = if self.insecure || self.thumbprint.is_some() {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(PinnedOrAny {
+                    thumbprint: if self.insecure { None } else { self.thumbprint },
+                    provider,
+                }))
+                .with_no_client_auth()
+        } else {
+            let mut roots = RootCertStore::empty();
+            let native = rustls_native_certs::load_native_certs();
+            for cert in native.certs {
+                let _ = roots.add(cert);
+            }
+            for cert in &self.extra_roots {
+                roots
+                    .add(cert.clone())
+                    .map_err(|e| TransportError::Config(format!("unusable CA certificate: {e}")))?;
+            }
+            if roots.is_empty() {
+                return Err(TransportError::Config(
+                    "no trusted CA certificates: the OS store is empty and no CA file was given"
+                        .into(),
+                ));
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        };
+        Ok(Arc::new(config))
+    }
+}
+
+/// Accepts the pinned certificate (or, with no pin, any certificate), still verifying the
+/// handshake signatures with the certificate's key.
+#[derive(Debug)]
+struct PinnedOrAny {
+    thumbprint: Option<[u8; 32]>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for PinnedOrAny {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.thumbprint {
+            None => Ok(ServerCertVerified::assertion()),
+            Some(pin) => {
+                let got: [u8; 32] = Sha256::digest(end_entity.as_ref()).into();
+                if got == pin {
+                    Ok(ServerCertVerified::assertion())
+                } else {
+                    Err(rustls::Error::General(format!(
+                        "certificate thumbprint (SHA-256) is {}, not the pinned {}",
+                        hex(got),
+                        hex(pin)
+                    )))
+                }
+            }
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+fn hex(b: [u8; 32]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+/// The SHA-256 thumbprint of a DER certificate, as `--thumbprint` takes it.
+pub fn thumbprint(cert_der: &[u8]) -> String {
+    hex(Sha256::digest(cert_der).into())
+}
+
+/// RFC 5929 `tls-server-end-point` application data: the prefix and the certificate's hash,
+/// with the hash of its signature algorithm (SHA-384/512), or SHA-256 for MD5, SHA-1, SHA-256
+/// and anything else.
+pub fn tls_server_end_point(cert_der: &[u8]) -> Vec<u8> {
+    let mut out = b"tls-server-end-point:".to_vec();
+    match signature_hash(cert_der) {
+        SigHash::Sha384 => out.extend_from_slice(&Sha384::digest(cert_der)),
+        SigHash::Sha512 => out.extend_from_slice(&Sha512::digest(cert_der)),
+        SigHash::Sha256 => out.extend_from_slice(&Sha256::digest(cert_der)),
+    }
+    out
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum SigHash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+// DER OIDs (contents only).
+const SHA384_RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0C];
+const SHA512_RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0D];
+const RSA_PSS: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A];
+const ECDSA_SHA384: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03];
+const ECDSA_SHA512: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x04];
+const SHA384: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02];
+const SHA512: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03];
+
+/// Reads `Certificate.signatureAlgorithm` (SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING }).
+fn signature_hash(cert: &[u8]) -> SigHash {
+    fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let tag = *b.first()?;
+        let first = *b.get(1)? as usize;
+        let (len, hdr) = if first < 0x80 {
+            (first, 2)
+        } else {
+            let n = first & 0x7F;
+            if n == 0 || n > 4 {
+                return None;
+            }
+            let mut len = 0usize;
+            for i in 0..n {
+                len = (len << 8) | *b.get(2 + i)? as usize;
+            }
+            (len, 2 + n)
+        };
+        let body = b.get(hdr..hdr.checked_add(len)?)?;
+        Some((tag, body, &b[hdr + len..]))
+    }
+    let parse = || -> Option<SigHash> {
+        let (_, cert, _) = tlv(cert)?;
+        let (_, _tbs, rest) = tlv(cert)?;
+        let (_, alg, _) = tlv(rest)?;
+        let (tag, oid, params) = tlv(alg)?;
+        if tag != 0x06 {
+            return None;
+        }
+        Some(match oid {
+            SHA384_RSA | ECDSA_SHA384 => SigHash::Sha384,
+            SHA512_RSA | ECDSA_SHA512 => SigHash::Sha512,
+            RSA_PSS if params.windows(SHA512.len()).any(|w| w == SHA512) => SigHash::Sha512,
+            RSA_PSS if params.windows(SHA384.len()).any(|w| w == SHA384) => SigHash::Sha384,
+            _ => SigHash::Sha256,
+        })
+    };
+    parse().unwrap_or(SigHash::Sha256)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn der(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut v = vec![tag];
+        if body.len() < 0x80 {
+            v.push(body.len() as u8);
+        } else {
+            v.extend_from_slice(&[0x82, (body.len() >> 8) as u8, body.len() as u8]);
+        }
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn fake_cert(oid: &[u8]) -> Vec<u8> {
+        let tbs = der(0x30, &[0u8; 200]);
+        let alg = der(0x30, &[der(0x06, oid), vec![0x05, 0x00]].concat());
+        let sig = der(0x03, &[0, 1, 2, 3]);
+        der(0x30, &[tbs, alg, sig].concat())
+    }
+
+    #[test]
+    fn rfc5929_hash_follows_the_signature_algorithm() {
+        let sha256_rsa = [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B];
+        assert_eq!(signature_hash(&fake_cert(&sha256_rsa)), SigHash::Sha256);
+        assert_eq!(signature_hash(&fake_cert(SHA384_RSA)), SigHash::Sha384);
+        assert_eq!(signature_hash(&fake_cert(ECDSA_SHA512)), SigHash::Sha512);
+        // SHA-1 and MD5 map to SHA-256 (RFC 5929 §4.1).
+        assert_eq!(
+            signature_hash(&fake_cert(&[
+                0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x05
+            ])),
+            SigHash::Sha256
+        );
+        assert_eq!(signature_hash(b"garbage"), SigHash::Sha256);
+        let c = fake_cert(SHA384_RSA);
+        let cb = tls_server_end_point(&c);
+        assert_eq!(&cb[..21], b"tls-server-end-point:");
+        assert_eq!(&cb[21..], Sha384::digest(&c).as_slice());
+    }
+
+    #[test]
+    fn thumbprints() {
+        let t = "AB:".repeat(31) + "AB";
+        assert_eq!(TlsSettings::parse_thumbprint(&t).unwrap(), [0xAB; 32]);
+        assert_eq!(
+            TlsSettings::parse_thumbprint(&"cd".repeat(32)).unwrap(),
+            [0xCD; 32]
+        );
+        assert!(TlsSettings::parse_thumbprint("abc").is_err());
+        assert!(TlsSettings::parse_thumbprint(&"zz".repeat(32)).is_err());
+    }
+}
