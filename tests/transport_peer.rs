@@ -453,3 +453,91 @@ async fn basic_over_https_and_its_refusals() {
         "the password must not appear: {e:?}"
     );
 }
+
+#[tokio::test]
+async fn ntlm_scheme_when_negotiate_is_not_offered() {
+    let Some(py) = python_with("spnego", "ntlm scheme fallback") else {
+        return;
+    };
+    let server = Server::start(&py, "onlyntlm", &["--only-ntlm", "1"]);
+    let bmc = server.client("Passw0rd!").ipmi().await.unwrap();
+    assert_eq!(
+        ipmi::execute(&bmc, GetDeviceId)
+            .await
+            .unwrap()
+            .device_revision,
+        3
+    );
+    let schemes: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r["auth"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(schemes[..3], ["Negotiate", "NTLM", "NTLM"], "{schemes:?}");
+}
+
+#[tokio::test]
+async fn transient_completion_codes_are_retried_within_the_policy() {
+    let Some(py) = python_with("spnego", "busy retries") else {
+        return;
+    };
+    let fast = winrm_ipmi::RetryPolicy {
+        attempts: 4,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+    };
+    let server = Server::start(&py, "busy", &["--busy", "3"]);
+    let client = Client::builder(&format!("127.0.0.1:{}", server.port))
+        .credentials("TESTDOM\\alice", Password::new("Passw0rd!"))
+        .retry(fast)
+        .build()
+        .unwrap();
+    let bmc = client.ipmi().await.unwrap();
+    assert_eq!(
+        ipmi::execute(&bmc, GetDeviceId)
+            .await
+            .unwrap()
+            .device_revision,
+        3
+    );
+    // 1 enumerate + 3 busy answers + the success.
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r["sealed"] == true)
+            .count(),
+        5
+    );
+
+    let server = Server::start(&py, "busy2", &["--busy", "3"]);
+    let once = Client::builder(&format!("127.0.0.1:{}", server.port))
+        .credentials("TESTDOM\\alice", Password::new("Passw0rd!"))
+        .retry(winrm_ipmi::RetryPolicy {
+            attempts: 2,
+            ..fast
+        })
+        .build()
+        .unwrap();
+    let bmc = once.ipmi().await.unwrap();
+    let r = bmc
+        .raw(RawRequest::new(NetFn::App, 0x01, vec![]).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.completion, CompletionCode::NodeBusy);
+    assert!(r.completion.is_transient());
+}
+
+#[tokio::test]
+async fn identify_is_unauthenticated() {
+    let Some(py) = python_with("spnego", "identify") else {
+        return;
+    };
+    let server = Server::start(&py, "identify", &[]);
+    let id = server.client("not-needed").identify().await.unwrap();
+    assert_eq!(id.product_vendor, "Microsoft Corporation");
+    assert!(id.product_version.contains("Stack: 3.0"));
+    let reqs = server.requests();
+    assert_eq!(reqs[0]["identify"], "unauthenticated");
+    assert_eq!(reqs[0]["auth"], "");
+}

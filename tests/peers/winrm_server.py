@@ -15,6 +15,8 @@ Usage: winrm_server.py PORTFILE LOGFILE [--close-after-challenge N] [--close-eve
       written to PORTFILE.cert.pem; NTLM then requires the RFC 5929 channel binding of that
       certificate, and bodies travel without message encryption (TLS protects them).
   --cbt-mismatch 1: require the channel binding of a different certificate.
+  --only-ntlm 1: offer only the NTLM scheme (answer a Negotiate token with a bare "WWW-Authenticate: NTLM").
+  --busy N: answer the first N RequestResponse calls with completion code C0h (node busy).
 """
 import base64
 import json
@@ -78,6 +80,7 @@ def make_tls(bits):
     return ctx, GssChannelBindings(application_data=b"tls-server-end-point:" + h)
 challenges_sent = [0]
 conn_ids = [0]
+busy = [opts.get("--busy", 0)]
 
 
 def log(**kw):
@@ -128,6 +131,10 @@ def dispatch(xml):
         cmd = int(re.search(r":Command>(\d+)<", text).group(1))
         # ResponseData carries the completion code first, counted in ResponseDataSize.
         data = [0x00] + DEVICE_ID if (netfn, cmd) == (6, 1) else [0xC1]
+        with lock:
+            if busy[0] > 0:
+                busy[0] -= 1
+                data = [0xC0]
         items = "".join(f"<p:ResponseData>{b}</p:ResponseData>" for b in data)
         out = (f'<p:RequestResponse_OUTPUT xmlns:p="{IPMI_URI}"><p:CompletionCode>{data[0]}</p:CompletionCode>'
                f'{items}<p:ResponseDataSize>{len(data)}</p:ResponseDataSize></p:RequestResponse_OUTPUT>')
@@ -172,6 +179,18 @@ class Handler(BaseHTTPRequestHandler):
         sealed = ctype.startswith("multipart/encrypted")
         log(conn=self.conn, auth=auth.split(" ")[0] if auth else "", sealed=sealed, length=len(body),
             identify=self.headers.get("WSMANIDENTIFY", ""))
+        if self.headers.get("WSMANIDENTIFY") == "unauthenticated":
+            reply = ('<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xml:lang="en-US"><s:Header/><s:Body>'
+                     '<wsmid:IdentifyResponse xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd">'
+                     '<wsmid:ProtocolVersion>http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd</wsmid:ProtocolVersion>'
+                     '<wsmid:ProductVendor>Microsoft Corporation</wsmid:ProductVendor>'
+                     '<wsmid:ProductVersion>OS: 10.0.20348 SP: 0.0 Stack: 3.0</wsmid:ProductVersion>'
+                     '</wsmid:IdentifyResponse></s:Body></s:Envelope>').encode()
+            self.send(200, reply, headers=[("Content-Type", "application/soap+xml;charset=UTF-8")])
+            return
+        if opts.get("--only-ntlm") and auth.startswith("Negotiate "):
+            self.send(401, headers=[("WWW-Authenticate", "NTLM")])
+            return
         if auth.startswith("Basic "):
             user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
             dom, _, name = user.rpartition("\\")
