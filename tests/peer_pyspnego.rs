@@ -241,3 +241,161 @@ fn tampered_sealed_reply_is_a_typed_error() {
     let a = acc.ask(&format!("UNWRAP {} {}", hex(&sig), hex(&sealed)));
     assert_eq!(a[0], "ERR", "{a:?}");
 }
+
+mod our_acceptor {
+    //! Our acceptor (the simulator's) against pyspnego's initiator.
+
+    use super::*;
+    use winrm_ipmi::auth::ntlm::{AcceptorIdentity, NtlmAcceptor, PasswordLookup};
+
+    struct Users;
+    impl PasswordLookup for Users {
+        fn password(&self, domain: &str, user: &str) -> Option<String> {
+            match (
+                domain.to_ascii_uppercase().as_str(),
+                user.to_ascii_lowercase().as_str(),
+            ) {
+                ("TESTDOM", "alice") => Some("Passw0rd!".into()),
+                ("", "bob@testdom.local") => Some("S3cret".into()),
+                _ => None,
+            }
+        }
+    }
+
+    struct Initiator {
+        child: Child,
+        stdin: ChildStdin,
+        stdout: BufReader<ChildStdout>,
+    }
+
+    impl Initiator {
+        fn start(
+            py: &std::path::Path,
+            user: &str,
+            password: &str,
+            cbt: Option<&[u8]>,
+        ) -> (Initiator, Vec<u8>) {
+            let mut cmd = Command::new(py);
+            cmd.arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/peers/ntlm_initiator.py"
+            ))
+            .args([user, password]);
+            if let Some(c) = cbt {
+                cmd.arg(hex(c));
+            }
+            let mut child = cmd
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let stdin = child.stdin.take().unwrap();
+            let mut stdout = BufReader::new(child.stdout.take().unwrap());
+            let mut first = String::new();
+            stdout.read_line(&mut first).unwrap();
+            let negotiate = unhex(first.split_whitespace().nth(1).unwrap());
+            (
+                Initiator {
+                    child,
+                    stdin,
+                    stdout,
+                },
+                negotiate,
+            )
+        }
+
+        fn ask(&mut self, line: &str) -> Vec<String> {
+            writeln!(self.stdin, "{line}").unwrap();
+            let mut answer = String::new();
+            self.stdout.read_line(&mut answer).unwrap();
+            answer.split_whitespace().map(str::to_string).collect()
+        }
+    }
+
+    impl Drop for Initiator {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn identity() -> AcceptorIdentity {
+        AcceptorIdentity {
+            computer: "SIM-HOST-001".into(),
+            domain: "TESTDOM".into(),
+            dns_computer: "sim-host-001.testdom.local".into(),
+        }
+    }
+
+    #[test]
+    fn pyspnego_initiator_authenticates_and_seals_both_ways() {
+        let Some(py) = python_with("spnego", "our acceptor vs pyspnego initiator") else {
+            return;
+        };
+        for (user, pw, cbt) in [
+            ("TESTDOM\\alice", "Passw0rd!", Some(CBT)),
+            ("bob@TESTDOM.LOCAL", "S3cret", None),
+        ] {
+            let (mut client, negotiate) = Initiator::start(&py, user, pw, cbt);
+            let mut acc = NtlmAcceptor::new(
+                identity(),
+                cbt.map(|c| ChannelBindings::from_application_data(c.to_vec())),
+            );
+            let challenge = acc.challenge(&negotiate).unwrap();
+            let a = client.ask(&format!("TOKEN {}", hex(&challenge)));
+            assert_eq!(a[0], "TOKEN", "{a:?}");
+            let mut accepted = acc.accept(&unhex(&a[1]), &Users).unwrap();
+            for i in 0..3 {
+                let msg = format!("<s:Envelope>request {i}</s:Envelope>").into_bytes();
+                let w = client.ask(&format!("WRAP {}", hex(&msg)));
+                let mut data = unhex(&w[2]);
+                accepted.session.unseal(&mut data, &unhex(&w[1])).unwrap();
+                assert_eq!(data, msg);
+                let mut reply = format!("<s:Envelope>reply {i}</s:Envelope>").into_bytes();
+                let sig = accepted.session.seal(&mut reply);
+                let p = client.ask(&format!("UNWRAP {} {}", hex(&sig), hex(&reply)));
+                assert_eq!(
+                    p,
+                    [
+                        "PLAIN".to_string(),
+                        hex(format!("<s:Envelope>reply {i}</s:Envelope>").as_bytes())
+                    ]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_password_and_wrong_bindings_from_pyspnego_are_refused() {
+        let Some(py) = python_with("spnego", "our acceptor refusals") else {
+            return;
+        };
+        let (mut client, negotiate) = Initiator::start(&py, "TESTDOM\\alice", "nope", None);
+        let mut acc = NtlmAcceptor::new(identity(), None);
+        let a = client.ask(&format!(
+            "TOKEN {}",
+            hex(&acc.challenge(&negotiate).unwrap())
+        ));
+        assert!(matches!(
+            acc.accept(&unhex(&a[1]), &Users),
+            Err(NtlmError::LogonFailure(_))
+        ));
+
+        let mut other = CBT.to_vec();
+        other[30] ^= 1;
+        let (mut client, negotiate) =
+            Initiator::start(&py, "TESTDOM\\alice", "Passw0rd!", Some(&other));
+        let mut acc = NtlmAcceptor::new(
+            identity(),
+            Some(ChannelBindings::from_application_data(CBT.to_vec())),
+        );
+        let a = client.ask(&format!(
+            "TOKEN {}",
+            hex(&acc.challenge(&negotiate).unwrap())
+        ));
+        assert_eq!(
+            acc.accept(&unhex(&a[1]), &Users).unwrap_err(),
+            NtlmError::BadBindings
+        );
+    }
+}

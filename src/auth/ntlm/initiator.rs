@@ -202,7 +202,7 @@ impl NtlmInitiator {
 }
 
 /// Now as a Windows FILETIME (100 ns since 1601-01-01).
-fn now_filetime() -> u64 {
+pub(crate) fn now_filetime() -> u64 {
     let since_unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();

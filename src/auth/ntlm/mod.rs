@@ -4,11 +4,13 @@
 //! whoever moves the bytes decides how. NTLMv1 and LM are never used. Randomness and the clock
 //! can be fixed ([`InitiatorOptions`]) so the MS-NLMP §4.2.4 vectors run as tests.
 
+mod acceptor;
 mod crypto;
 mod initiator;
 pub mod messages;
 mod session;
 
+pub use acceptor::{Accepted, AcceptorIdentity, NtlmAcceptor, PasswordLookup};
 pub use initiator::{ChannelBindings, InitiatorOptions, NtlmInitiator};
 pub use session::{Role, SIGNATURE_LEN, SessionSecurity};
 
@@ -33,6 +35,15 @@ pub enum NtlmError {
         /// Received.
         got: u32,
     },
+    /// The account is unknown or the password wrong (acceptor side).
+    #[error("logon failure: {0}")]
+    LogonFailure(&'static str),
+    /// The MIC does not verify (acceptor side).
+    #[error("the AUTHENTICATE message's MIC does not verify")]
+    BadMic,
+    /// The channel bindings are missing or differ (acceptor side).
+    #[error("channel bindings missing or different from this TLS connection's")]
+    BadBindings,
     /// The initiator was used out of order.
     #[error("NTLM context used out of order: {0}")]
     State(&'static str),
