@@ -1,8 +1,15 @@
-//! The built-in simulator.
+//! The built-in simulator: Windows hosts with WinRM and a BMC behind the IPMI driver.
 //!
-//! [`SimBmc`] is a BMC with real state that answers raw IPMI requests. It is what the examples
-//! and tests run against when there is no Windows host.
+//! - [`SimBmc`]: a BMC with real state that answers raw IPMI requests.
+//! - [`Host`]: a Windows host's WMI side (`Microsoft_IPMI`, `Win32_OperatingSystem`,
+//!   `Win32_ComputerSystem`), accounts (one not an administrator) and injectable failures.
+//! - [`Simulator`]: HTTP listeners on loopback (5985 semantics: NTLM, message encryption
+//!   required), one per host.
 
 mod bmc;
+mod host;
+mod server;
 
 pub use bmc::{BmcConfig, BmcIdentity, LanChannelConfig, SimBmc};
+pub use host::{Account, Faults, Host, HostConfig, INSTANCE_NAME};
+pub use server::{Simulator, SimulatorBuilder};

@@ -173,3 +173,166 @@ pub fn invoke_reply(
     reply_end(&mut out);
     out
 }
+
+/// What a simulated fault carries, in Windows' shape (MS-WSMV §2.2.4.43).
+#[derive(Clone, Debug)]
+pub struct FaultSpec<'a> {
+    /// `Sender` or `Receiver`.
+    pub code: &'a str,
+    /// Subcode QName with its prefix (`w:AccessDenied`, `a:DestinationUnreachable`).
+    pub subcode: &'a str,
+    /// `s:Reason/s:Text`.
+    pub reason: &'a str,
+    /// `w:FaultDetail` URI, if any.
+    pub fault_detail: Option<&'a str>,
+    /// `WSManFault@Code`.
+    pub wsman_code: u32,
+    /// `WSManFault@Machine`.
+    pub machine: &'a str,
+    /// A provider fault nested in the message: provider name and its inner message.
+    pub provider: Option<(&'a str, &'a str)>,
+}
+
+/// A fault reply (sent with HTTP 500).
+pub fn fault_reply(relates_to: Option<&str>, f: &FaultSpec<'_>) -> String {
+    let mut out = String::with_capacity(2048);
+    reply_start(
+        &mut out,
+        "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault",
+        relates_to,
+    );
+    let _ = write!(
+        out,
+        "<s:Fault><s:Code><s:Value>s:{}</s:Value><s:Subcode><s:Value>{}</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang=\"en-US\">{}</s:Text></s:Reason><s:Detail>",
+        escape(f.code),
+        escape(f.subcode),
+        escape(f.reason)
+    );
+    if let Some(d) = f.fault_detail {
+        let _ = write!(out, "<w:FaultDetail>{}</w:FaultDetail>", escape(d));
+    }
+    let _ = write!(
+        out,
+        "<f:WSManFault xmlns:f=\"{}\" Code=\"{}\" Machine=\"{}\"><f:Message>",
+        ns::WSMAN_FAULT,
+        f.wsman_code,
+        escape(f.machine)
+    );
+    match f.provider {
+        Some((provider, inner)) => {
+            let _ = write!(
+                out,
+                "<f:ProviderFault provider=\"{}\" path=\"%systemroot%\\system32\\WsmWmiPl.dll\"><f:WSManFault xmlns:f=\"{}\" Code=\"{}\" Machine=\"{}\"><f:Message>{}</f:Message></f:WSManFault></f:ProviderFault>",
+                escape(provider),
+                ns::WSMAN_FAULT,
+                f.wsman_code,
+                escape(f.machine),
+                escape(inner)
+            );
+        }
+        None => out.push_str(&escape(f.reason)),
+    }
+    out.push_str("</f:Message></f:WSManFault></s:Detail></s:Fault>");
+    reply_end(&mut out);
+    out
+}
+
+/// An instance element `<p:Class xmlns:p="uri">` with text properties (`None` = `xsi:nil`).
+pub fn instance_xml(
+    resource_uri: &str,
+    class: &str,
+    properties: &[(&str, Option<String>)],
+) -> String {
+    let mut out = format!(
+        "<p:{class} xmlns:p=\"{}\" xmlns:xsi=\"{}\" xsi:type=\"p:{class}_Type\">",
+        escape(resource_uri),
+        ns::XSI
+    );
+    for (name, value) in properties {
+        match value {
+            Some(v) => {
+                let _ = write!(out, "<p:{name}>{}</p:{name}>", escape(v));
+            }
+            None => {
+                let _ = write!(out, "<p:{name} xsi:nil=\"true\"/>");
+            }
+        }
+    }
+    let _ = write!(out, "</p:{class}>");
+    out
+}
+
+/// An optimized EnumerateResponse (all items, `w:EndOfSequence`), or with `context`, an
+/// EnumerateResponse that only hands out the context.
+pub fn enumerate_reply(
+    relates_to: Option<&str>,
+    items: &[String],
+    context: Option<&str>,
+) -> String {
+    let mut out = String::with_capacity(1024 + items.iter().map(String::len).sum::<usize>());
+    reply_start(
+        &mut out,
+        "http://schemas.xmlsoap.org/ws/2004/09/enumeration/EnumerateResponse",
+        relates_to,
+    );
+    out.push_str("<n:EnumerateResponse>");
+    match context {
+        Some(c) => {
+            let _ = write!(
+                out,
+                "<n:EnumerationContext>{}</n:EnumerationContext>",
+                escape(c)
+            );
+        }
+        None => {
+            out.push_str("<w:Items>");
+            for i in items {
+                out.push_str(i);
+            }
+            out.push_str("</w:Items><w:EndOfSequence/>");
+        }
+    }
+    out.push_str("</n:EnumerateResponse>");
+    reply_end(&mut out);
+    out
+}
+
+/// A PullResponse with every item and `n:EndOfSequence`.
+pub fn pull_reply(relates_to: Option<&str>, items: &[String]) -> String {
+    let mut out = String::with_capacity(1024 + items.iter().map(String::len).sum::<usize>());
+    reply_start(
+        &mut out,
+        "http://schemas.xmlsoap.org/ws/2004/09/enumeration/PullResponse",
+        relates_to,
+    );
+    out.push_str("<n:PullResponse><n:Items>");
+    for i in items {
+        out.push_str(i);
+    }
+    out.push_str("</n:Items><n:EndOfSequence/></n:PullResponse>");
+    reply_end(&mut out);
+    out
+}
+
+/// A GetResponse carrying one instance.
+pub fn get_reply(relates_to: Option<&str>, instance: &str) -> String {
+    let mut out = String::with_capacity(1024 + instance.len());
+    reply_start(
+        &mut out,
+        "http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse",
+        relates_to,
+    );
+    out.push_str(instance);
+    reply_end(&mut out);
+    out
+}
+
+/// The Identify reply Windows Server 2022 sends.
+pub fn identify_reply() -> String {
+    format!(
+        "<s:Envelope xmlns:s=\"{}\" xml:lang=\"en-US\"><s:Header/><s:Body><wsmid:IdentifyResponse xmlns:wsmid=\"{}\"><wsmid:ProtocolVersion>{}</wsmid:ProtocolVersion><wsmid:ProductVendor>Microsoft Corporation</wsmid:ProductVendor><wsmid:ProductVersion>OS: 10.0.20348 SP: 0.0 Stack: 3.0</wsmid:ProductVersion><wsmid:SecurityProfiles><wsmid:SecurityProfileName>http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/spnego-kerberos</wsmid:SecurityProfileName></wsmid:SecurityProfiles></wsmid:IdentifyResponse></s:Body></s:Envelope>",
+        ns::SOAP,
+        ns::IDENTITY,
+        ns::WSMAN
+    )
+}

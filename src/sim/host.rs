@@ -1,0 +1,418 @@
+//! A simulated Windows host: its identity, accounts, WMI classes, and what it answers to each
+//! WS-Management request, in the shapes real Windows replies have (see `fixtures/`).
+
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use crate::auth::ntlm::PasswordLookup;
+use crate::ipmi::{Bmc, CompletionCode, RawResponse};
+use crate::wsman::microsoft_ipmi::{self, RESOURCE_URI};
+use crate::wsman::ns;
+use crate::wsman::server::{
+    FaultSpec, IncomingRequest, enumerate_reply, fault_reply, get_reply, instance_xml, pull_reply,
+};
+
+use super::{BmcConfig, LanChannelConfig, SimBmc};
+
+/// An account on the simulated host.
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// User name (matched case-insensitively, with or without the host's domain).
+    pub user: String,
+    /// Password.
+    pub password: String,
+    /// Member of the local Administrators group (required for `Microsoft_IPMI`).
+    pub administrator: bool,
+}
+
+/// Failures and delays to inject.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Added to every reply.
+    pub latency: Duration,
+    /// The IPMI driver is not loaded: `Microsoft_IPMI` does not exist (no BMC, or a VM).
+    pub no_ipmi_driver: bool,
+    /// The first N `RequestResponse` calls answer C0h (node busy).
+    pub busy_requests: u32,
+    /// Every `RequestResponse` answers this completion code (a BMC that rejects commands).
+    pub bmc_rejects: Option<CompletionCode>,
+    /// Close the TCP connection after sending the NTLM challenge (the first N times).
+    pub close_after_challenge: u32,
+    /// Close the connection after every N-th authenticated reply (0 = never).
+    pub close_every: u32,
+    /// Answer every request with a WS-Management OperationTimeout fault.
+    pub operation_timeout: bool,
+    /// Answer every authenticated request with a quota fault (MaxConcurrentOperationsPerUser).
+    pub quota_exceeded: bool,
+}
+
+/// What a simulated host is.
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    /// NetBIOS / host name (`SIM-HOST-001`).
+    pub host_name: String,
+    /// DNS domain (`sim.test`).
+    pub dns_domain: String,
+    /// `Win32_OperatingSystem.Caption`.
+    pub os_caption: String,
+    /// `Win32_OperatingSystem.Version`.
+    pub os_version: String,
+    /// `Win32_ComputerSystem.Manufacturer` / `Model`.
+    pub manufacturer: String,
+    /// Model.
+    pub model: String,
+    /// Accounts.
+    pub accounts: Vec<Account>,
+    /// `AllowUnencrypted` (Windows default: false, so bodies must be sealed on HTTP).
+    pub allow_unencrypted: bool,
+    /// Basic authentication enabled (Windows default: false).
+    pub basic: bool,
+    /// The BMC behind the IPMI driver.
+    pub bmc: BmcConfig,
+    /// Injected failures.
+    pub faults: Faults,
+}
+
+impl HostConfig {
+    /// Host number `n` of a fleet: its own name, BMC IP, MAC and GUID.
+    pub fn numbered(n: u32) -> Self {
+        let mut bmc = BmcConfig::default();
+        let [_, a, b, c] = (n + 1).to_be_bytes();
+        bmc.lan_channels = vec![LanChannelConfig::new(
+            1,
+            Ipv4Addr::new(10, a, b, c),
+            [0x18, 0x66, 0xda, a, b, c],
+        )];
+        bmc.identity.system_guid[12..16].copy_from_slice(&n.to_be_bytes());
+        HostConfig {
+            host_name: format!("SIM-HOST-{:03}", n + 1),
+            dns_domain: "sim.test".into(),
+            os_caption: "Microsoft Windows Server 2022 Datacenter".into(),
+            os_version: "10.0.20348".into(),
+            manufacturer: "Dell Inc.".into(),
+            model: "PowerEdge R650".into(),
+            accounts: vec![
+                Account {
+                    user: "Administrator".into(),
+                    password: "Sim-Passw0rd!".into(),
+                    administrator: true,
+                },
+                Account {
+                    user: "operator".into(),
+                    password: "Op-Passw0rd!".into(),
+                    administrator: false,
+                },
+            ],
+            allow_unencrypted: false,
+            basic: false,
+            bmc,
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// A running simulated host's state.
+#[derive(Debug)]
+pub struct Host {
+    /// Configuration.
+    pub config: HostConfig,
+    /// The BMC.
+    pub bmc: SimBmc,
+    busy_left: AtomicU32,
+    pub(crate) challenges_sent: AtomicU32,
+}
+
+/// The instance name the simulated driver reports.
+pub const INSTANCE_NAME: &str = "ROOT\\SYSTEM\\0001_0";
+
+const WMI_PLUGIN: &str = "WMI Provider";
+
+impl Host {
+    /// A host with this configuration.
+    pub fn new(config: HostConfig) -> Self {
+        Host {
+            bmc: SimBmc::new(config.bmc.clone()),
+            busy_left: AtomicU32::new(config.faults.busy_requests),
+            challenges_sent: AtomicU32::new(0),
+            config,
+        }
+    }
+
+    /// The account for `domain\user`, if any: the domain may be empty, the host name, or the
+    /// DNS domain.
+    pub fn account(&self, domain: &str, user: &str) -> Option<&Account> {
+        let domain_ok = domain.is_empty()
+            || domain.eq_ignore_ascii_case(&self.config.host_name)
+            || domain.eq_ignore_ascii_case(&self.config.dns_domain)
+            || domain == ".";
+        let user = user.split('@').next().unwrap_or(user);
+        self.config
+            .accounts
+            .iter()
+            .find(|a| domain_ok && a.user.eq_ignore_ascii_case(user))
+    }
+
+    fn fault(&self, relates_to: Option<&str>, kind: SimFault) -> (u16, String) {
+        let machine = &self.config.host_name;
+        let spec = match kind {
+            SimFault::AccessDenied => FaultSpec {
+                code: "Sender",
+                subcode: "w:AccessDenied",
+                reason: "Access is denied. ",
+                fault_detail: None,
+                wsman_code: 5,
+                machine,
+                provider: None,
+            },
+            SimFault::InvalidClass => FaultSpec {
+                code: "Sender",
+                subcode: "a:DestinationUnreachable",
+                reason: "The WS-Management service cannot process the request. The WMI service returned an 'invalid class' error. ",
+                fault_detail: Some(
+                    "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidResourceURI",
+                ),
+                wsman_code: 0x8004_1010,
+                machine,
+                provider: Some((WMI_PLUGIN, "Invalid class ")),
+            },
+            SimFault::InvalidSelectors => FaultSpec {
+                code: "Sender",
+                subcode: "w:InvalidSelectors",
+                reason: "The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ",
+                fault_detail: Some(
+                    "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors",
+                ),
+                wsman_code: 0x8033_805B,
+                machine,
+                provider: None,
+            },
+            SimFault::TimedOut => FaultSpec {
+                code: "Receiver",
+                subcode: "w:TimedOut",
+                reason: "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ",
+                fault_detail: None,
+                wsman_code: 0x8033_8029,
+                machine,
+                provider: None,
+            },
+            SimFault::Quota => FaultSpec {
+                code: "Sender",
+                subcode: "w:QuotaLimit",
+                reason: "The WS-Management service cannot process the request. This user has exceeded the maximum number of concurrent operations. ",
+                fault_detail: None,
+                wsman_code: 0x8033_81A4,
+                machine,
+                provider: None,
+            },
+            SimFault::EnvelopeTooLarge => FaultSpec {
+                code: "Sender",
+                subcode: "w:EncodingLimit",
+                reason: "The WS-Management service cannot process the request because the computed response packet size exceeds the maximum envelope size that is allowed. ",
+                fault_detail: Some(
+                    "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/MaxEnvelopeSize",
+                ),
+                wsman_code: 0x8033_8030,
+                machine,
+                provider: None,
+            },
+            SimFault::ActionNotSupported => FaultSpec {
+                code: "Sender",
+                subcode: "a:ActionNotSupported",
+                reason: "The action is not supported by the service. ",
+                fault_detail: None,
+                wsman_code: 0x8033_8054,
+                machine,
+                provider: None,
+            },
+        };
+        (500, fault_reply(relates_to, &spec))
+    }
+
+    /// Answers one authenticated request for `account`. Returns the HTTP status and envelope.
+    pub async fn dispatch(&self, req: &IncomingRequest, account: &Account) -> (u16, String) {
+        let relates = req.message_id.as_deref();
+        if self.config.faults.operation_timeout {
+            return self.fault(relates, SimFault::TimedOut);
+        }
+        if self.config.faults.quota_exceeded {
+            return self.fault(relates, SimFault::Quota);
+        }
+        let action = req.action.as_deref().unwrap_or_default();
+        let uri = req.resource_uri.as_deref().unwrap_or_default();
+        let class = uri.rsplit('/').next().unwrap_or_default();
+        let is_ipmi = uri.eq_ignore_ascii_case(RESOURCE_URI);
+        if is_ipmi && self.config.faults.no_ipmi_driver {
+            return self.fault(relates, SimFault::InvalidClass);
+        }
+        if is_ipmi && !account.administrator {
+            return self.fault(relates, SimFault::AccessDenied);
+        }
+        let (status, reply) = match action {
+            "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate" => match self
+                .instances(uri, class)
+            {
+                None => self.fault(relates, SimFault::InvalidClass),
+                Some(items) => {
+                    let optimized = req
+                        .body
+                        .as_ref()
+                        .is_some_and(|b| b.get("OptimizeEnumeration").is_some());
+                    let context = (!optimized).then(|| format!("uuid:{}", uuid::Uuid::new_v4()));
+                    (200, enumerate_reply(relates, &items, context.as_deref()))
+                }
+            },
+            "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull" => {
+                match self.instances(uri, class) {
+                    None => self.fault(relates, SimFault::InvalidClass),
+                    Some(items) => (200, pull_reply(relates, &items)),
+                }
+            }
+            "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get" => {
+                match self.instances(uri, class) {
+                    None => self.fault(relates, SimFault::InvalidClass),
+                    Some(items)
+                        if is_ipmi
+                            && !req
+                                .selector("InstanceName")
+                                .is_some_and(|i| i.eq_ignore_ascii_case(INSTANCE_NAME)) =>
+                    {
+                        let _ = items;
+                        self.fault(relates, SimFault::InvalidSelectors)
+                    }
+                    Some(items) => (200, get_reply(relates, &items[0])),
+                }
+            }
+            a if is_ipmi && a.eq_ignore_ascii_case(&format!("{RESOURCE_URI}/RequestResponse")) => {
+                self.request_response(req).await
+            }
+            _ => self.fault(relates, SimFault::ActionNotSupported),
+        };
+        if status == 200
+            && let Some(max) = req.max_envelope_size
+            && reply.len() > max as usize
+        {
+            return self.fault(relates, SimFault::EnvelopeTooLarge);
+        }
+        (status, reply)
+    }
+
+    async fn request_response(&self, req: &IncomingRequest) -> (u16, String) {
+        let relates = req.message_id.as_deref();
+        if !req
+            .selector("InstanceName")
+            .is_some_and(|i| i.eq_ignore_ascii_case(INSTANCE_NAME))
+        {
+            return self.fault(relates, SimFault::InvalidSelectors);
+        }
+        let raw = match microsoft_ipmi::parse_request_response_input(req) {
+            Ok((_, raw)) => raw,
+            Err(e) => {
+                let spec = FaultSpec {
+                    code: "Sender",
+                    subcode: "w:InvalidParameter",
+                    reason: "The parameter is incorrect. ",
+                    fault_detail: Some(
+                        "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue",
+                    ),
+                    wsman_code: 87,
+                    machine: &self.config.host_name,
+                    provider: Some((WMI_PLUGIN, &e.to_string())),
+                };
+                return (500, fault_reply(relates, &spec));
+            }
+        };
+        let busy = self
+            .busy_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        let response = if busy {
+            RawResponse::new(CompletionCode::NodeBusy, Vec::new())
+        } else if let Some(code) = self.config.faults.bmc_rejects {
+            RawResponse::new(code, Vec::new())
+        } else {
+            match self.bmc.request(raw).await {
+                Ok(r) => r,
+                Err(_) => RawResponse::new(CompletionCode::Unspecified, Vec::new()),
+            }
+        };
+        (
+            200,
+            microsoft_ipmi::request_response_reply(relates, &response),
+        )
+    }
+
+    /// The instances of a class this host has, as XML elements.
+    fn instances(&self, uri: &str, class: &str) -> Option<Vec<String>> {
+        let c = &self.config;
+        let s = |v: &str| Some(v.to_string());
+        let uri_is =
+            |ns_path: &str, name: &str| uri.eq_ignore_ascii_case(&ns::wmi_class_uri(ns_path, name));
+        if uri_is("root/wmi", "Microsoft_IPMI") {
+            return Some(vec![instance_xml(
+                uri,
+                "Microsoft_IPMI",
+                &[
+                    ("Active", s("true")),
+                    ("BMCAddress", s("32")),
+                    ("InstanceName", s(INSTANCE_NAME)),
+                ],
+            )]);
+        }
+        if uri_is("root/cimv2", "Win32_OperatingSystem") {
+            let build = c
+                .os_version
+                .rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            return Some(vec![instance_xml(
+                uri,
+                class,
+                &[
+                    ("BuildNumber", Some(build)),
+                    ("Caption", s(&c.os_caption)),
+                    ("CSDVersion", None),
+                    ("CSName", s(&c.host_name)),
+                    ("Manufacturer", s("Microsoft Corporation")),
+                    ("OSArchitecture", s("64-bit")),
+                    ("Primary", s("true")),
+                    ("ProductType", s("3")),
+                    ("Version", s(&c.os_version)),
+                ],
+            )]);
+        }
+        if uri_is("root/cimv2", "Win32_ComputerSystem") {
+            return Some(vec![instance_xml(
+                uri,
+                class,
+                &[
+                    ("DNSHostName", Some(c.host_name.to_ascii_lowercase())),
+                    ("Domain", s(&c.dns_domain)),
+                    ("Manufacturer", s(&c.manufacturer)),
+                    ("Model", s(&c.model)),
+                    ("Name", s(&c.host_name)),
+                    ("PartOfDomain", s("false")),
+                ],
+            )]);
+        }
+        None
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum SimFault {
+    AccessDenied,
+    InvalidClass,
+    InvalidSelectors,
+    TimedOut,
+    Quota,
+    EnvelopeTooLarge,
+    ActionNotSupported,
+}
+
+impl PasswordLookup for Host {
+    fn password(&self, domain: &str, user: &str) -> Option<String> {
+        self.account(domain, user).map(|a| a.password.clone())
+    }
+}

@@ -1,0 +1,333 @@
+//! The simulated hosts' WinRM listeners: HTTP on loopback, with 5985 semantics.
+//!
+//! Each TCP connection has its own NTLM acceptor and sealing state. With `AllowUnencrypted=false`
+//! (the default) every body on HTTP must be sealed, and replies are sealed.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CONNECTION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::Mutex;
+use tokio::task::JoinSet;
+
+use crate::auth::ntlm::{AcceptorIdentity, NtlmAcceptor, SessionSecurity};
+use crate::transport::encryption;
+use crate::wsman::MAX_REPLY_BYTES;
+use crate::wsman::server::{identify_reply, parse_request};
+
+use super::host::{Account, Host, HostConfig};
+
+/// Builds a set of simulated hosts.
+#[derive(Debug, Default)]
+pub struct SimulatorBuilder {
+    hosts: Vec<HostConfig>,
+    base_port: Option<u16>,
+}
+
+impl SimulatorBuilder {
+    /// Adds a host.
+    pub fn host(mut self, config: HostConfig) -> Self {
+        self.hosts.push(config);
+        self
+    }
+
+    /// Adds `n` numbered hosts (`SIM-HOST-001`...), each with its own BMC IP, MAC and GUID.
+    pub fn hosts(mut self, n: u32) -> Self {
+        let start = self.hosts.len() as u32;
+        self.hosts
+            .extend((start..start + n).map(HostConfig::numbered));
+        self
+    }
+
+    /// Listen on consecutive ports from `port` (default: free ports chosen by the OS).
+    pub fn base_port(mut self, port: u16) -> Self {
+        self.base_port = Some(port);
+        self
+    }
+
+    /// Binds every host on 127.0.0.1 and starts serving.
+    pub async fn start(self) -> std::io::Result<Simulator> {
+        let mut tasks = JoinSet::new();
+        let mut hosts = Vec::new();
+        for (i, config) in self.hosts.into_iter().enumerate() {
+            let port = match self.base_port {
+                Some(p) => p
+                    .checked_add(i as u16)
+                    .ok_or_else(|| std::io::Error::other("port range overflows 65535"))?,
+                None => 0,
+            };
+            let socket = TcpSocket::new_v4()?;
+            socket.set_reuseaddr(true)?;
+            socket.bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+            // A large backlog: a fleet run opens hundreds of connections at once.
+            let listener = socket.listen(1024)?;
+            let addr = listener.local_addr()?;
+            let host = Arc::new(Host::new(config));
+            tasks.spawn(serve(listener, host.clone()));
+            hosts.push((addr, host));
+        }
+        Ok(Simulator { hosts, tasks })
+    }
+}
+
+/// Running simulated hosts; they stop when this is dropped.
+#[derive(Debug)]
+pub struct Simulator {
+    hosts: Vec<(SocketAddr, Arc<Host>)>,
+    tasks: JoinSet<()>,
+}
+
+impl Simulator {
+    /// Starts building.
+    pub fn builder() -> SimulatorBuilder {
+        SimulatorBuilder::default()
+    }
+
+    /// Each host's endpoint (`127.0.0.1:port`).
+    pub fn endpoints(&self) -> Vec<String> {
+        self.hosts.iter().map(|(a, _)| a.to_string()).collect()
+    }
+
+    /// Host `i`.
+    pub fn host(&self, i: usize) -> &Arc<Host> {
+        &self.hosts[i].1
+    }
+
+    /// Stops serving.
+    pub fn shutdown(mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+async fn serve(listener: TcpListener, host: Arc<Host>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let host = host.clone();
+        tokio::spawn(async move {
+            let conn = Arc::new(Mutex::new(ConnState::default()));
+            let service = service_fn(move |req| {
+                let (conn, host) = (conn.clone(), host.clone());
+                async move { Ok::<_, Infallible>(handle(req, &conn, &host).await) }
+            });
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+#[derive(Default)]
+struct ConnState {
+    acceptor: Option<NtlmAcceptor>,
+    session: Option<SessionSecurity>,
+    account: Option<Account>,
+    replies: u32,
+}
+
+fn response(
+    status: StatusCode,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+    close: bool,
+) -> Response<Full<Bytes>> {
+    let mut b = Response::builder()
+        .status(status)
+        .header("Server", "Microsoft-HTTPAPI/2.0");
+    for (k, v) in headers {
+        b = b.header(*k, v);
+    }
+    if close {
+        b = b.header(CONNECTION, "close");
+    }
+    b.body(Full::new(Bytes::from(body)))
+        .expect("valid response")
+}
+
+fn unauthorized(host: &Host) -> Response<Full<Bytes>> {
+    let mut h = vec![(WWW_AUTHENTICATE.as_str(), "Negotiate".to_string())];
+    if host.config.basic {
+        h.push((
+            WWW_AUTHENTICATE.as_str(),
+            "Basic realm=\"WSMAN\"".to_string(),
+        ));
+    }
+    response(StatusCode::UNAUTHORIZED, &h, Vec::new(), false)
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    conn: &Mutex<ConnState>,
+    host: &Host,
+) -> Response<Full<Bytes>> {
+    if req.method() != Method::POST || !req.uri().path().eq_ignore_ascii_case("/wsman") {
+        return response(StatusCode::NOT_FOUND, &[], Vec::new(), false);
+    }
+    let headers: HeaderMap = req.headers().clone();
+    let body = match Limited::new(req.into_body(), MAX_REPLY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return response(StatusCode::PAYLOAD_TOO_LARGE, &[], Vec::new(), false),
+    };
+    if !host.config.faults.latency.is_zero() {
+        tokio::time::sleep(host.config.faults.latency).await;
+    }
+    let mut c = conn.lock().await;
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &http::HeaderValue| v.to_str().ok())
+    };
+
+    if header("WSMANIDENTIFY") == Some("unauthenticated")
+        && header(AUTHORIZATION.as_str()).is_none()
+    {
+        let ct = (
+            "Content-Type",
+            "application/soap+xml;charset=UTF-8".to_string(),
+        );
+        return response(StatusCode::OK, &[ct], identify_reply().into_bytes(), false);
+    }
+
+    let mut basic: Option<Account> = None;
+    if let Some(auth) = header(AUTHORIZATION.as_str()) {
+        let (scheme, token) = auth.split_once(' ').unwrap_or((auth, ""));
+        if scheme.eq_ignore_ascii_case("Negotiate") || scheme.eq_ignore_ascii_case("NTLM") {
+            let Ok(token) = B64.decode(token.trim()) else {
+                return response(StatusCode::BAD_REQUEST, &[], Vec::new(), false);
+            };
+            match token.get(8..12) {
+                Some([1, 0, 0, 0]) => {
+                    let mut acceptor = NtlmAcceptor::new(identity(host), None);
+                    let Ok(challenge) = acceptor.challenge(&token) else {
+                        return unauthorized(host);
+                    };
+                    c.acceptor = Some(acceptor);
+                    c.session = None;
+                    c.account = None;
+                    let sent = host
+                        .challenges_sent
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let close = sent < host.config.faults.close_after_challenge;
+                    let h = [(
+                        WWW_AUTHENTICATE.as_str(),
+                        format!("{scheme} {}", B64.encode(challenge)),
+                    )];
+                    return response(StatusCode::UNAUTHORIZED, &h, Vec::new(), close);
+                }
+                Some([3, 0, 0, 0]) => {
+                    let Some(mut acceptor) = c.acceptor.take() else {
+                        return unauthorized(host);
+                    };
+                    match acceptor.accept(&token, host) {
+                        Ok(accepted) => {
+                            c.account = host.account(&accepted.domain, &accepted.user).cloned();
+                            c.session = Some(accepted.session);
+                        }
+                        Err(e) => {
+                            tracing::debug!(error = %e, "simulated host refused NTLM");
+                            return unauthorized(host);
+                        }
+                    }
+                }
+                _ => return unauthorized(host),
+            }
+        } else if scheme.eq_ignore_ascii_case("Basic") && host.config.basic {
+            let decoded = B64
+                .decode(token.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default();
+            let (user, password) = decoded.split_once(':').unwrap_or(("", ""));
+            let (domain, user) = user.split_once('\\').unwrap_or(("", user));
+            match host.account(domain, user) {
+                Some(a) if a.password == password => basic = Some(a.clone()),
+                _ => return unauthorized(host),
+            }
+        } else {
+            return unauthorized(host);
+        }
+    }
+    let Some(account) = basic.clone().or_else(|| c.account.clone()) else {
+        return unauthorized(host);
+    };
+    if body.is_empty() {
+        // An authentication-only POST (pywinrm, pypsrp).
+        return response(StatusCode::OK, &[], Vec::new(), false);
+    }
+    let sealed = header(CONTENT_TYPE.as_str()).is_some_and(encryption::is_encrypted);
+    let xml = if sealed {
+        let Some(session) = c.session.as_mut() else {
+            return response(StatusCode::BAD_REQUEST, &[], Vec::new(), false);
+        };
+        match encryption::unseal(session, &body) {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::debug!(error = %e, "simulated host could not unseal");
+                return response(StatusCode::BAD_REQUEST, &[], Vec::new(), true);
+            }
+        }
+    } else if basic.is_none() && !host.config.allow_unencrypted {
+        // AllowUnencrypted=false: Windows refuses a clear body on an NTLM session.
+        return unauthorized(host);
+    } else {
+        body.to_vec()
+    };
+    let incoming = match parse_request(&xml) {
+        Ok(r) => r,
+        Err(_) => return response(StatusCode::BAD_REQUEST, &[], Vec::new(), false),
+    };
+    let (status, reply) = host.dispatch(&incoming, &account).await;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    c.replies += 1;
+    let every = host.config.faults.close_every;
+    let close = every > 0 && c.replies % every == 0;
+    if sealed {
+        let session = c.session.as_mut().expect("sealed requests have a session");
+        let body = encryption::seal(session, reply.as_bytes());
+        response(
+            status,
+            &[("Content-Type", encryption::CONTENT_TYPE.to_string())],
+            body,
+            close,
+        )
+    } else {
+        response(
+            status,
+            &[(
+                "Content-Type",
+                "application/soap+xml;charset=UTF-8".to_string(),
+            )],
+            reply.into_bytes(),
+            close,
+        )
+    }
+}
+
+fn identity(host: &Host) -> AcceptorIdentity {
+    AcceptorIdentity {
+        computer: host.config.host_name.clone(),
+        domain: host.config.host_name.clone(),
+        dns_computer: format!(
+            "{}.{}",
+            host.config.host_name.to_ascii_lowercase(),
+            host.config.dns_domain
+        ),
+    }
+}

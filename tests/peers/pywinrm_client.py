@@ -1,0 +1,48 @@
+"""pywinrm as the reference WinRM client against the simulator (tests/sim_pywinrm.rs).
+
+argv: ENDPOINT USER PASSWORD. NTLM with message encryption "always", through pywinrm's
+protocol layer: Enumerate root/wmi:Microsoft_IPMI, then Invoke RequestResponse (Get Device ID)
+with a raw SOAP body written here, independently of the Rust builders. Prints one JSON line.
+"""
+import json
+import sys
+import uuid
+import xml.etree.ElementTree as ET
+
+from winrm.protocol import Protocol
+
+endpoint, user, password = sys.argv[1:4]
+URI = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/wmi/Microsoft_IPMI"
+NS = {"s": "http://www.w3.org/2003/05/soap-envelope", "p": URI,
+      "n": "http://schemas.xmlsoap.org/ws/2004/09/enumeration", "w": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"}
+
+
+def envelope(action, body, selectors=""):
+    return f"""<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd">
+<s:Header><a:To>{endpoint}</a:To><w:ResourceURI s:mustUnderstand="true">{URI}</w:ResourceURI>
+<a:ReplyTo><a:Address s:mustUnderstand="true">http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo>
+<a:Action s:mustUnderstand="true">{action}</a:Action><w:MaxEnvelopeSize s:mustUnderstand="true">153600</w:MaxEnvelopeSize>
+<a:MessageID>uuid:{uuid.uuid4()}</a:MessageID><w:OperationTimeout>PT20S</w:OperationTimeout>{selectors}</s:Header>
+<s:Body>{body}</s:Body></s:Envelope>"""
+
+
+p = Protocol(endpoint, transport="ntlm", username=user, password=password, message_encryption="always")
+enum = p.transport.send_message(envelope(
+    "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate",
+    "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>"))
+root = ET.fromstring(enum)
+instance = root.find(".//p:Microsoft_IPMI/p:InstanceName", NS).text
+bmc_address = int(root.find(".//p:Microsoft_IPMI/p:BMCAddress", NS).text)
+sel = f'<w:SelectorSet><w:Selector Name="InstanceName">{instance}</w:Selector></w:SelectorSet>'
+body = (f'<p:RequestResponse_INPUT xmlns:p="{URI}"><p:NetworkFunction>6</p:NetworkFunction><p:Lun>0</p:Lun>'
+        f'<p:ResponderAddress>{bmc_address}</p:ResponderAddress><p:Command>1</p:Command>'
+        '<p:RequestDataSize>0</p:RequestDataSize></p:RequestResponse_INPUT>')
+out = ET.fromstring(p.transport.send_message(envelope(URI + "/RequestResponse", body, sel)))
+data = [int(e.text) for e in out.findall(".//p:RequestResponse_OUTPUT/p:ResponseData", NS)]
+print(json.dumps({
+    "instance": instance,
+    "bmc_address": bmc_address,
+    "completion_code": int(out.find(".//p:CompletionCode", NS).text),
+    "size": int(out.find(".//p:ResponseDataSize", NS).text),
+    "data": data,
+}), flush=True)

@@ -1,0 +1,253 @@
+//! Our client against the simulator over HTTP with NTLM and message encryption: every feature,
+//! each fault, each injected failure, and a fleet.
+
+use std::time::Duration;
+
+use winrm_ipmi::auth::Password;
+use winrm_ipmi::ipmi::app::{GetDeviceId, GetSystemGuid, SystemInfoParameter};
+use winrm_ipmi::ipmi::sysinfo::{self, StringEncoding};
+use winrm_ipmi::ipmi::{self, CompletionCode, lan};
+use winrm_ipmi::sim::{HostConfig, Simulator};
+use winrm_ipmi::wsman::{EnumerateOptions, ns};
+use winrm_ipmi::{Client, ErrorKind, RetryPolicy};
+
+fn client(endpoint: &str, user: &str, password: &str) -> Client {
+    Client::builder(endpoint)
+        .credentials(user, Password::new(password))
+        .retry(RetryPolicy {
+            attempts: 4,
+            initial_backoff: Duration::from_millis(2),
+            max_backoff: Duration::from_millis(10),
+        })
+        .build()
+        .unwrap()
+}
+
+fn admin(sim: &Simulator, i: usize) -> Client {
+    client(&sim.endpoints()[i], "Administrator", "Sim-Passw0rd!")
+}
+
+async fn with(config: HostConfig) -> Simulator {
+    Simulator::builder().host(config).start().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_scenarios_and_wmi_reads() {
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let c = admin(&sim, 0);
+    let bmc = c.ipmi().await.unwrap();
+    let id = ipmi::execute(&bmc, GetDeviceId).await.unwrap();
+    assert_eq!(
+        (id.manufacturer_id, id.firmware_revision().as_str()),
+        (674, "2.80")
+    );
+    let guid = ipmi::execute(&bmc, GetSystemGuid).await.unwrap();
+    assert_eq!(guid.0, sim.host(0).config.bmc.identity.system_guid);
+    let lans = lan::read_all_lan_configs(&bmc).await.unwrap();
+    assert_eq!(lans.len(), 1);
+    assert_eq!(lans[0].ip_address.unwrap().to_string(), "10.0.0.1");
+    assert_eq!(
+        lans[0].mac_address.unwrap().to_string(),
+        "18:66:da:00:00:01"
+    );
+
+    let os = c
+        .enumerate(
+            &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
+            &EnumerateOptions::default(),
+        )
+        .await
+        .unwrap();
+    let caption = os[0].text("Caption").unwrap();
+    assert_eq!(caption, "Microsoft Windows Server 2022 Datacenter");
+    // Non-optimized enumeration: a context, then Pull.
+    let cs = c
+        .enumerate(
+            &ns::wmi_class_uri("root/cimv2", "Win32_ComputerSystem"),
+            &EnumerateOptions {
+                optimize: false,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cs[0].text("Name"), Some("SIM-HOST-001"));
+    let got = c
+        .get(
+            winrm_ipmi::wsman::microsoft_ipmi::RESOURCE_URI,
+            &[("InstanceName", "root\\system\\0001_0")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.text("BMCAddress"), Some("32"));
+
+    let r = sysinfo::write_string(
+        &bmc,
+        SystemInfoParameter::OsName,
+        caption,
+        StringEncoding::Latin1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.text, caption);
+    // The BMC itself holds it: [revision, set, encoding, length, bytes...].
+    let stored = sim
+        .host(0)
+        .bmc
+        .handle(&ipmi::RawRequest::new(ipmi::NetFn::App, 0x59, vec![0, 4, 0, 0]).unwrap())
+        .data;
+    assert_eq!(
+        (stored[2], stored[3] as usize, &stored[4..18]),
+        (0, caption.len(), &caption.as_bytes()[..14])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_come_back_typed() {
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let ep = &sim.endpoints()[0];
+    // Not an administrator: access denied on Microsoft_IPMI, as on Windows.
+    let e = client(ep, "operator", "Op-Passw0rd!")
+        .ipmi()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDenied, "{e}");
+    // ... but the same account reads Win32 classes.
+    let os = client(ep, "operator", "Op-Passw0rd!")
+        .enumerate(
+            &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
+            &EnumerateOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(os.len(), 1);
+    let e = client(ep, "Administrator", "nope-nope")
+        .ipmi()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+    let c = admin(&sim, 0);
+    let e = c
+        .get(
+            winrm_ipmi::wsman::microsoft_ipmi::RESOURCE_URI,
+            &[("InstanceName", "ROOT\\SYSTEM\\9999_0")],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Fault);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "WS-Management fault Sender/InvalidSelectors (code 0x8033805B on SIM-HOST-001): The WS-Management service cannot process the request because the request contained invalid selectors for the resource."
+        )
+    );
+    let e = c
+        .enumerate(
+            &ns::wmi_class_uri("root/cimv2", "Win32_Nope"),
+            &EnumerateOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    match &e {
+        winrm_ipmi::Error::Wsman(w) => assert_eq!(
+            w.fault().unwrap().kind(),
+            winrm_ipmi::wsman::FaultKind::NotFound
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_failures() {
+    let mut no_driver = HostConfig::numbered(0);
+    no_driver.faults.no_ipmi_driver = true;
+    let sim = with(no_driver).await;
+    let e = admin(&sim, 0).ipmi().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NoBmc, "{e}");
+    assert!(e.to_string().contains("IPMI driver is not loaded"), "{e}");
+
+    let mut busy = HostConfig::numbered(0);
+    busy.faults.busy_requests = 3;
+    let sim = with(busy).await;
+    let bmc = admin(&sim, 0).ipmi().await.unwrap();
+    assert_eq!(
+        ipmi::execute(&bmc, GetDeviceId).await.unwrap().device_id,
+        0x20
+    );
+
+    let mut rejects = HostConfig::numbered(0);
+    rejects.faults.bmc_rejects = Some(CompletionCode::InsufficientPrivilege);
+    let sim = with(rejects).await;
+    let bmc = admin(&sim, 0).ipmi().await.unwrap();
+    let e = ipmi::execute(&bmc, GetDeviceId).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Ipmi, "{e}");
+    assert!(e.to_string().contains("0xd4"), "{e}");
+
+    let mut timeout = HostConfig::numbered(0);
+    timeout.faults.operation_timeout = true;
+    let sim = with(timeout).await;
+    assert_eq!(
+        admin(&sim, 0).ipmi().await.unwrap_err().kind(),
+        ErrorKind::Timeout
+    );
+
+    let mut quota = HostConfig::numbered(0);
+    quota.faults.quota_exceeded = true;
+    let sim = with(quota).await;
+    let e = admin(&sim, 0).ipmi().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Fault);
+    match &e {
+        winrm_ipmi::Error::Wsman(w) => assert_eq!(
+            w.fault().unwrap().kind(),
+            winrm_ipmi::wsman::FaultKind::QuotaExceeded
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    for (after_challenge, every) in [(1, 0), (0, 1)] {
+        let mut closing = HostConfig::numbered(0);
+        closing.faults.close_after_challenge = after_challenge;
+        closing.faults.close_every = every;
+        let sim = with(closing).await;
+        let bmc = admin(&sim, 0).ipmi().await.unwrap();
+        for _ in 0..3 {
+            assert_eq!(
+                ipmi::execute(&bmc, GetDeviceId).await.unwrap().device_id,
+                0x20
+            );
+        }
+    }
+
+    let mut slow = HostConfig::numbered(0);
+    slow.faults.latency = Duration::from_millis(30);
+    let sim = with(slow).await;
+    let t = std::time::Instant::now();
+    admin(&sim, 0).ipmi().await.unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(60),
+        "two round trips of added latency"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_of_hosts_each_with_its_own_identity() {
+    let sim = Simulator::builder().hosts(50).start().await.unwrap();
+    let mut tasks = Vec::new();
+    for ep in sim.endpoints() {
+        tasks.push(tokio::spawn(async move {
+            let c = client(&ep, "Administrator", "Sim-Passw0rd!");
+            let bmc = c.ipmi().await?;
+            let lans = lan::read_all_lan_configs(&bmc).await?;
+            Ok::<_, winrm_ipmi::Error>((
+                lans[0].ip_address.unwrap(),
+                lans[0].mac_address.unwrap().to_string(),
+            ))
+        }));
+    }
+    let mut ips = std::collections::BTreeSet::new();
+    for t in tasks {
+        let (ip, _mac) = t.await.unwrap().unwrap();
+        ips.insert(ip);
+    }
+    assert_eq!(ips.len(), 50);
+}
