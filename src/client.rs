@@ -174,6 +174,7 @@ impl ClientBuilder {
                 permits: Semaphore::new(self.max_connections),
                 instance: OnceCell::new(),
                 retry: self.retry,
+                requests: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -186,6 +187,7 @@ struct Inner {
     permits: Semaphore,
     instance: OnceCell<IpmiInstance>,
     retry: RetryPolicy,
+    requests: std::sync::atomic::AtomicU64,
 }
 
 /// A WinRM client for one host. Cheap to clone; `Send + Sync`; usable from many tasks (requests
@@ -222,6 +224,13 @@ impl Client {
         }
     }
 
+    /// WS-Management requests sent so far (authentication round trips not counted).
+    pub fn requests_sent(&self) -> u64 {
+        self.inner
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The endpoint URL.
     pub fn endpoint(&self) -> String {
         self.inner.config.endpoint.url()
@@ -247,6 +256,9 @@ impl Client {
                 Some(c) if c.is_usable() => c,
                 _ => Connection::open(config).await?,
             };
+            self.inner
+                .requests
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match conn.send(config, request.xml.as_bytes()).await {
                 Ok(reply) => {
                     if conn.is_usable() {

@@ -1,7 +1,8 @@
 //! `winrm-ipmi`: in-band IPMI for Windows servers over WinRM.
 //!
-//! Today the binary offers the offline `envelope` command; the ipmitool-style commands (`raw`,
-//! `mc info`, `lan print`, `sysinfo`, `correlate`) arrive with the transport.
+//! Today: `sim` (simulated Windows hosts for tests and demos) and `envelope` (the wire form of a
+//! raw request). The ipmitool-style commands (`raw`, `mc info`, `lan print`, `sysinfo`,
+//! `correlate`) come next.
 
 use std::process::ExitCode;
 
@@ -23,6 +24,26 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run simulated Windows hosts (WinRM over HTTP with NTLM and message encryption, a BMC
+    /// behind Microsoft_IPMI) on 127.0.0.1 until interrupted.
+    Sim {
+        /// How many hosts.
+        #[arg(long, default_value_t = 1)]
+        hosts: u32,
+        /// First port; host i listens on port + i (0: free ports).
+        #[arg(long, default_value_t = 5985)]
+        port: u16,
+        /// The administrator account's name.
+        #[arg(long, default_value = "Administrator")]
+        user: String,
+        /// Environment variable holding the administrator's password (default: the built-in
+        /// demo password, printed at start).
+        #[arg(long)]
+        password_env: Option<String>,
+        /// Write the endpoints, one per line, to this file once listening.
+        #[arg(long)]
+        endpoints_file: Option<std::path::PathBuf>,
+    },
     /// Print the WS-Management envelope that sends one raw IPMI request through
     /// root/wmi:Microsoft_IPMI.RequestResponse (e.g. for `winrm invoke -file:`).
     Envelope {
@@ -62,6 +83,29 @@ fn parse_byte(s: &str) -> Result<u8, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Sim {
+            hosts,
+            port,
+            user,
+            password_env,
+            endpoints_file,
+        } => {
+            let password = match password_env {
+                Some(var) => match std::env::var(&var) {
+                    Ok(p) if !p.is_empty() => Some(p),
+                    _ => {
+                        eprintln!("winrm-ipmi: environment variable {var} is not set");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => None,
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            runtime.block_on(run_sim(hosts, port, user, password, endpoints_file))
+        }
         Command::Envelope {
             netfn,
             cmd,
@@ -91,4 +135,67 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+async fn run_sim(
+    hosts: u32,
+    port: u16,
+    user: String,
+    password: Option<String>,
+    endpoints_file: Option<std::path::PathBuf>,
+) -> ExitCode {
+    use winrm_ipmi::sim::{HostConfig, Simulator};
+    let shown_password = password.clone().unwrap_or_else(|| "Sim-Passw0rd!".into());
+    let mut builder = Simulator::builder();
+    if port != 0 {
+        builder = builder.base_port(port);
+    }
+    for n in 0..hosts {
+        let mut config = HostConfig::numbered(n);
+        config.accounts[0].user = user.clone();
+        config.accounts[0].password = shown_password.clone();
+        builder = builder.host(config);
+    }
+    let sim = match builder.start().await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("winrm-ipmi: cannot listen: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let endpoints = sim.endpoints();
+    if let Some(path) = endpoints_file {
+        let text: String = endpoints.iter().map(|e| format!("{e}\n")).collect();
+        let tmp = path.with_extension("tmp");
+        if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)) {
+            eprintln!("winrm-ipmi: cannot write {}: {e}", path.display());
+            return ExitCode::from(1);
+        }
+    }
+    println!(
+        "{} simulated Windows host(s), WinRM over HTTP (NTLM, message encryption required):",
+        endpoints.len()
+    );
+    for (i, e) in endpoints.iter().enumerate().take(5) {
+        println!("  {} http://{e}/wsman", sim.host(i).config.host_name);
+    }
+    if endpoints.len() > 5 {
+        println!(
+            "  ... through http://{}/wsman",
+            endpoints[endpoints.len() - 1]
+        );
+    }
+    if password.is_some() {
+        println!(
+            "administrator: {user} (password from the environment); non-administrator: operator / Op-Passw0rd!"
+        );
+    } else {
+        println!(
+            "administrator: {user} / {shown_password}; non-administrator: operator / Op-Passw0rd!"
+        );
+    }
+    println!("Ctrl-C stops.");
+    let _ = tokio::signal::ctrl_c().await;
+    sim.shutdown();
+    ExitCode::SUCCESS
 }
