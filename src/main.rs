@@ -43,6 +43,9 @@ enum Command {
         /// Write the endpoints, one per line, to this file once listening.
         #[arg(long)]
         endpoints_file: Option<std::path::PathBuf>,
+        /// Serve HTTPS (5986 semantics) with a self-signed certificate; its thumbprint is printed.
+        #[arg(long)]
+        https: bool,
     },
     /// Print the WS-Management envelope that sends one raw IPMI request through
     /// root/wmi:Microsoft_IPMI.RequestResponse (e.g. for `winrm invoke -file:`).
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
             user,
             password_env,
             endpoints_file,
+            https,
         } => {
             let password = match password_env {
                 Some(var) => match std::env::var(&var) {
@@ -104,7 +108,7 @@ fn main() -> ExitCode {
                 .enable_all()
                 .build()
                 .expect("tokio runtime");
-            runtime.block_on(run_sim(hosts, port, user, password, endpoints_file))
+            runtime.block_on(run_sim(hosts, port, user, password, endpoints_file, https))
         }
         Command::Envelope {
             netfn,
@@ -143,10 +147,11 @@ async fn run_sim(
     user: String,
     password: Option<String>,
     endpoints_file: Option<std::path::PathBuf>,
+    https: bool,
 ) -> ExitCode {
     use winrm_ipmi::sim::{HostConfig, Simulator};
     let shown_password = password.clone().unwrap_or_else(|| "Sim-Passw0rd!".into());
-    let mut builder = Simulator::builder();
+    let mut builder = Simulator::builder().https(https);
     if port != 0 {
         builder = builder.base_port(port);
     }
@@ -172,16 +177,23 @@ async fn run_sim(
             return ExitCode::from(1);
         }
     }
-    println!(
-        "{} simulated Windows host(s), WinRM over HTTP (NTLM, message encryption required):",
-        endpoints.len()
-    );
+    let scheme = sim.scheme();
+    match sim.thumbprint() {
+        Some(t) => println!(
+            "{} simulated Windows host(s), WinRM over HTTPS (self-signed certificate, SHA-256 thumbprint {t}):",
+            endpoints.len()
+        ),
+        None => println!(
+            "{} simulated Windows host(s), WinRM over HTTP (NTLM, message encryption required):",
+            endpoints.len()
+        ),
+    }
     for (i, e) in endpoints.iter().enumerate().take(5) {
-        println!("  {} http://{e}/wsman", sim.host(i).config.host_name);
+        println!("  {} {scheme}://{e}/wsman", sim.host(i).config.host_name);
     }
     if endpoints.len() > 5 {
         println!(
-            "  ... through http://{}/wsman",
+            "  ... through {scheme}://{}/wsman",
             endpoints[endpoints.len() - 1]
         );
     }

@@ -251,3 +251,57 @@ async fn a_fleet_of_hosts_each_with_its_own_identity() {
     }
     assert_eq!(ips.len(), 50);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_pinning_ca_file_and_refusal() {
+    let sim = Simulator::builder()
+        .hosts(1)
+        .https(true)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(sim.scheme(), "https");
+    let url = format!("https://{}/wsman", sim.endpoints()[0]);
+    let thumbprint = sim.thumbprint().unwrap().to_string();
+    assert_eq!(thumbprint.len(), 64);
+    let pinned = Client::builder(&url)
+        .credentials("Administrator", Password::new("Sim-Passw0rd!"))
+        .thumbprint(&thumbprint)
+        .unwrap()
+        .build()
+        .unwrap();
+    let bmc = pinned.ipmi().await.unwrap();
+    assert_eq!(
+        ipmi::execute(&bmc, GetDeviceId)
+            .await
+            .unwrap()
+            .manufacturer_id,
+        674
+    );
+    // Our client sends channel bindings over TLS; the simulator checks them (Relaxed).
+    let lans = lan::read_all_lan_configs(&bmc).await.unwrap();
+    assert_eq!(
+        lans[0].mac_address.unwrap().to_string(),
+        "18:66:da:00:00:01"
+    );
+
+    let dir = std::env::temp_dir().join(format!("winrm-ipmi-simca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("sim.pem");
+    std::fs::write(&ca, sim.certificate_pem().unwrap()).unwrap();
+    let with_ca = Client::builder(&url)
+        .credentials("Administrator", Password::new("Sim-Passw0rd!"))
+        .ca_file(&ca)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert!(with_ca.ipmi().await.is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let untrusted = Client::builder(&url)
+        .credentials("Administrator", Password::new("Sim-Passw0rd!"))
+        .build();
+    if let Ok(c) = untrusted {
+        assert_eq!(c.ipmi().await.unwrap_err().kind(), ErrorKind::Tls);
+    }
+}

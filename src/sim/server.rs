@@ -21,8 +21,8 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
-use crate::auth::ntlm::{AcceptorIdentity, NtlmAcceptor, SessionSecurity};
-use crate::transport::encryption;
+use crate::auth::ntlm::{AcceptorIdentity, ChannelBindings, NtlmAcceptor, SessionSecurity};
+use crate::transport::{encryption, tls};
 use crate::wsman::MAX_REPLY_BYTES;
 use crate::wsman::server::{identify_reply, parse_request};
 
@@ -33,6 +33,7 @@ use super::host::{Account, Host, HostConfig};
 pub struct SimulatorBuilder {
     hosts: Vec<HostConfig>,
     base_port: Option<u16>,
+    https: bool,
 }
 
 impl SimulatorBuilder {
@@ -58,6 +59,11 @@ impl SimulatorBuilder {
 
     /// Binds every host on 127.0.0.1 and starts serving.
     pub async fn start(self) -> std::io::Result<Simulator> {
+        let tls = if self.https {
+            Some(Arc::new(TlsIdentity::generate()?))
+        } else {
+            None
+        };
         let mut tasks = JoinSet::new();
         let mut hosts = Vec::new();
         for (i, config) in self.hosts.into_iter().enumerate() {
@@ -74,10 +80,18 @@ impl SimulatorBuilder {
             let listener = socket.listen(1024)?;
             let addr = listener.local_addr()?;
             let host = Arc::new(Host::new(config));
-            tasks.spawn(serve(listener, host.clone()));
+            tasks.spawn(serve(listener, host.clone(), tls.clone()));
             hosts.push((addr, host));
         }
-        Ok(Simulator { hosts, tasks })
+        Ok(Simulator { hosts, tasks, tls })
+    }
+
+    /// Serve HTTPS (5986 semantics) with a self-signed certificate made at start (for
+    /// `127.0.0.1` and `localhost`); its thumbprint is [`Simulator::thumbprint`]. Bodies are then
+    /// not sealed, and NTLM channel bindings are checked as Windows' default (Relaxed) does.
+    pub fn https(mut self, on: bool) -> Self {
+        self.https = on;
+        self
     }
 }
 
@@ -86,6 +100,48 @@ impl SimulatorBuilder {
 pub struct Simulator {
     hosts: Vec<(SocketAddr, Arc<Host>)>,
     tasks: JoinSet<()>,
+    tls: Option<Arc<TlsIdentity>>,
+}
+
+/// The simulator's TLS certificate and what clients need to trust it.
+struct TlsIdentity {
+    acceptor: tokio_rustls::TlsAcceptor,
+    cert_pem: String,
+    thumbprint: String,
+    bindings: ChannelBindings,
+}
+
+impl std::fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsIdentity")
+            .field("thumbprint", &self.thumbprint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsIdentity {
+    fn generate() -> std::io::Result<Self> {
+        let names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
+        let certified = rcgen::generate_simple_self_signed(names).map_err(std::io::Error::other)?;
+        let der = certified.cert.der().clone();
+        let key =
+            rustls_pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(std::io::Error::other)?
+            .with_no_client_auth()
+            .with_single_cert(vec![der.clone()], key)
+            .map_err(std::io::Error::other)?;
+        Ok(TlsIdentity {
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            cert_pem: certified.cert.pem(),
+            thumbprint: tls::thumbprint(der.as_ref()),
+            bindings: ChannelBindings::from_application_data(tls::tls_server_end_point(
+                der.as_ref(),
+            )),
+        })
+    }
 }
 
 impl Simulator {
@@ -99,6 +155,21 @@ impl Simulator {
         self.hosts.iter().map(|(a, _)| a.to_string()).collect()
     }
 
+    /// `https` or `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
+    /// The SHA-256 thumbprint of the HTTPS certificate (for `--thumbprint`).
+    pub fn thumbprint(&self) -> Option<&str> {
+        self.tls.as_deref().map(|t| t.thumbprint.as_str())
+    }
+
+    /// The HTTPS certificate in PEM (to use as a CA file).
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.tls.as_deref().map(|t| t.cert_pem.as_str())
+    }
+
     /// Host `i`.
     pub fn host(&self, i: usize) -> &Arc<Host> {
         &self.hosts[i].1
@@ -110,29 +181,45 @@ impl Simulator {
     }
 }
 
-async fn serve(listener: TcpListener, host: Arc<Host>) {
+async fn serve(listener: TcpListener, host: Arc<Host>, tls: Option<Arc<TlsIdentity>>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let host = host.clone();
+        let (host, tls) = (host.clone(), tls.clone());
         tokio::spawn(async move {
-            let conn = Arc::new(Mutex::new(ConnState::default()));
+            let conn = Arc::new(Mutex::new(ConnState {
+                bindings: tls.as_ref().map(|t| t.bindings.clone()),
+                ..ConnState::default()
+            }));
             let service = service_fn(move |req| {
                 let (conn, host) = (conn.clone(), host.clone());
                 async move { Ok::<_, Infallible>(handle(req, &conn, &host).await) }
             });
-            let _ = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let builder = http1::Builder::new();
+            match tls {
+                Some(t) => {
+                    if let Ok(stream) = t.acceptor.accept(stream).await {
+                        let _ = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    }
+                }
+                None => {
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                }
+            }
         });
     }
 }
 
 #[derive(Default)]
 struct ConnState {
+    /// The TLS connection's channel bindings (HTTPS only).
+    bindings: Option<ChannelBindings>,
     acceptor: Option<NtlmAcceptor>,
     session: Option<SessionSecurity>,
     account: Option<Account>,
@@ -214,7 +301,11 @@ async fn handle(
             };
             match token.get(8..12) {
                 Some([1, 0, 0, 0]) => {
-                    let mut acceptor = NtlmAcceptor::new(identity(host), None);
+                    let mut acceptor = match &c.bindings {
+                        Some(b) => NtlmAcceptor::new(identity(host), Some(b.clone()))
+                            .with_relaxed_bindings(),
+                        None => NtlmAcceptor::new(identity(host), None),
+                    };
                     let Ok(challenge) = acceptor.challenge(&token) else {
                         return unauthorized(host);
                     };
@@ -283,7 +374,7 @@ async fn handle(
                 return response(StatusCode::BAD_REQUEST, &[], Vec::new(), true);
             }
         }
-    } else if basic.is_none() && !host.config.allow_unencrypted {
+    } else if basic.is_none() && c.bindings.is_none() && !host.config.allow_unencrypted {
         // AllowUnencrypted=false: Windows refuses a clear body on an NTLM session.
         return unauthorized(host);
     } else {

@@ -60,6 +60,7 @@ impl fmt::Debug for Accepted {
 pub struct NtlmAcceptor {
     identity: AcceptorIdentity,
     channel_bindings: Option<ChannelBindings>,
+    strict_bindings: bool,
     state: State,
 }
 
@@ -77,8 +78,16 @@ impl NtlmAcceptor {
         NtlmAcceptor {
             identity,
             channel_bindings,
+            strict_bindings: true,
             state: State::AwaitNegotiate,
         }
+    }
+
+    /// Windows' default `CbtHardeningLevel=Relaxed`: bindings a client sends must match, but a
+    /// client that sends none (or all zeros) is accepted.
+    pub fn with_relaxed_bindings(mut self) -> Self {
+        self.strict_bindings = false;
+        self
     }
 
     /// Answers a NEGOTIATE_MESSAGE with a CHALLENGE_MESSAGE.
@@ -170,7 +179,8 @@ impl NtlmAcceptor {
         };
         if let Some(required) = &self.channel_bindings {
             let sent = get(av::CHANNEL_BINDINGS).unwrap_or(&[0; 16]);
-            if !bool::from(required.md5().ct_eq(sent)) {
+            let absent = sent.iter().all(|b| *b == 0);
+            if (self.strict_bindings || !absent) && !bool::from(required.md5().ct_eq(sent)) {
                 return Err(NtlmError::BadBindings);
             }
         }
@@ -294,6 +304,31 @@ mod tests {
             run("Sim-Passw0rd", None, Some(b"b"), |_| {}).unwrap_err(),
             NtlmError::BadBindings
         );
+    }
+
+    #[test]
+    fn relaxed_bindings_accept_absence_but_not_a_mismatch() {
+        let relaxed = |client: Option<&[u8]>| {
+            let mut init = NtlmInitiator::new(
+                Credentials::new("SIM\\admin", Password::new("Sim-Passw0rd")),
+                InitiatorOptions {
+                    channel_bindings: client
+                        .map(|c| ChannelBindings::from_application_data(c.to_vec())),
+                    ..Default::default()
+                },
+            );
+            let mut acc = NtlmAcceptor::new(
+                identity(),
+                Some(ChannelBindings::from_application_data(b"b".to_vec())),
+            )
+            .with_relaxed_bindings();
+            let challenge = acc.challenge(&init.negotiate()).unwrap();
+            let (auth, _) = init.authenticate(&challenge).unwrap();
+            acc.accept(&auth, &Users).map(|_| ())
+        };
+        assert_eq!(relaxed(None), Ok(()));
+        assert_eq!(relaxed(Some(b"b")), Ok(()));
+        assert_eq!(relaxed(Some(b"a")), Err(NtlmError::BadBindings));
         let mut acc = NtlmAcceptor::new(identity(), None);
         assert!(matches!(
             acc.accept(b"NTLMSSP\0", &Users),
