@@ -3,6 +3,16 @@
 # PyPI. Prints what it did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# OpenIPMI's ipmi_sim and ipmitool (Debian packages) for the BMC comparison tests.
+if ! command -v ipmi_sim >/dev/null || ! command -v ipmitool >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openipmi ipmitool) >/dev/null \
+      && echo "peers: installed openipmi (ipmi_sim) and ipmitool" \
+      || echo "peers: could not install openipmi/ipmitool"
+  else
+    echo "peers: ipmi_sim/ipmitool missing and not root; install the Debian packages openipmi and ipmitool"
+  fi
+fi
 req=tests/peers/requirements.txt
 stamp=.venv/.installed-$(sha256sum "$req" | cut -c1-16)
 if [ -f "$stamp" ]; then

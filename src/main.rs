@@ -46,6 +46,16 @@ enum Command {
         /// Serve HTTPS (5986 semantics) with a self-signed certificate; its thumbprint is printed.
         #[arg(long)]
         https: bool,
+        /// Forward every IPMI request to this BMC over IPMI-over-LAN (RMCP+, e.g. OpenIPMI's
+        /// ipmi_sim at 127.0.0.1:9001) instead of the simulated BMC.
+        #[arg(long, value_name = "HOST:PORT")]
+        forward_to: Option<String>,
+        /// BMC user for --forward-to.
+        #[arg(long, default_value = "admin")]
+        forward_user: String,
+        /// Environment variable holding the BMC password for --forward-to.
+        #[arg(long, default_value = "BMC_PASSWORD")]
+        forward_password_env: String,
     },
     /// Print the WS-Management envelope that sends one raw IPMI request through
     /// root/wmi:Microsoft_IPMI.RequestResponse (e.g. for `winrm invoke -file:`).
@@ -93,7 +103,26 @@ fn main() -> ExitCode {
             password_env,
             endpoints_file,
             https,
+            forward_to,
+            forward_user,
+            forward_password_env,
         } => {
+            let forward = match forward_to {
+                Some(address) => match std::env::var(&forward_password_env) {
+                    Ok(p) => Some(winrm_ipmi::sim::LanTarget {
+                        address,
+                        user: forward_user,
+                        password: winrm_ipmi::auth::Password::new(p),
+                    }),
+                    Err(_) => {
+                        eprintln!(
+                            "winrm-ipmi: --forward-to needs the BMC password in ${forward_password_env}"
+                        );
+                        return ExitCode::from(2);
+                    }
+                },
+                None => None,
+            };
             let password = match password_env {
                 Some(var) => match std::env::var(&var) {
                     Ok(p) if !p.is_empty() => Some(p),
@@ -108,7 +137,15 @@ fn main() -> ExitCode {
                 .enable_all()
                 .build()
                 .expect("tokio runtime");
-            runtime.block_on(run_sim(hosts, port, user, password, endpoints_file, https))
+            runtime.block_on(run_sim(
+                hosts,
+                port,
+                user,
+                password,
+                endpoints_file,
+                https,
+                forward,
+            ))
         }
         Command::Envelope {
             netfn,
@@ -148,6 +185,7 @@ async fn run_sim(
     password: Option<String>,
     endpoints_file: Option<std::path::PathBuf>,
     https: bool,
+    forward: Option<winrm_ipmi::sim::LanTarget>,
 ) -> ExitCode {
     use winrm_ipmi::sim::{HostConfig, Simulator};
     let shown_password = password.clone().unwrap_or_else(|| "Sim-Passw0rd!".into());
@@ -159,6 +197,7 @@ async fn run_sim(
         let mut config = HostConfig::numbered(n);
         config.accounts[0].user = user.clone();
         config.accounts[0].password = shown_password.clone();
+        config.forward_to = forward.clone();
         builder = builder.host(config);
     }
     let sim = match builder.start().await {

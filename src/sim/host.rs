@@ -13,7 +13,7 @@ use crate::wsman::server::{
     FaultSpec, IncomingRequest, enumerate_reply, fault_reply, get_reply, instance_xml, pull_reply,
 };
 
-use super::{BmcConfig, LanChannelConfig, SimBmc};
+use super::{BmcConfig, LanBmc, LanChannelConfig, LanTarget, SimBmc};
 
 /// An account on the simulated host.
 #[derive(Clone, Debug)]
@@ -70,6 +70,9 @@ pub struct HostConfig {
     pub basic: bool,
     /// The BMC behind the IPMI driver.
     pub bmc: BmcConfig,
+    /// Instead of the simulated BMC, forward `RequestResponse` to this external BMC over
+    /// IPMI-over-LAN (e.g. OpenIPMI's `ipmi_sim`).
+    pub forward_to: Option<LanTarget>,
     /// Injected failures.
     pub faults: Faults,
 }
@@ -107,6 +110,7 @@ impl HostConfig {
             allow_unencrypted: false,
             basic: false,
             bmc,
+            forward_to: None,
             faults: Faults::default(),
         }
     }
@@ -117,8 +121,10 @@ impl HostConfig {
 pub struct Host {
     /// Configuration.
     pub config: HostConfig,
-    /// The BMC.
+    /// The simulated BMC.
     pub bmc: SimBmc,
+    /// The external BMC requests go to instead, when configured.
+    forward: Option<LanBmc>,
     busy_left: AtomicU32,
     pub(crate) challenges_sent: AtomicU32,
 }
@@ -133,6 +139,7 @@ impl Host {
     pub fn new(config: HostConfig) -> Self {
         Host {
             bmc: SimBmc::new(config.bmc.clone()),
+            forward: config.forward_to.clone().map(LanBmc::new),
             busy_left: AtomicU32::new(config.faults.busy_requests),
             challenges_sent: AtomicU32::new(0),
             config,
@@ -331,7 +338,11 @@ impl Host {
         } else if let Some(code) = self.config.faults.bmc_rejects {
             RawResponse::new(code, Vec::new())
         } else {
-            match self.bmc.request(raw).await {
+            let answer = match &self.forward {
+                Some(lan) => lan.request(raw).await,
+                None => self.bmc.request(raw).await,
+            };
+            match answer {
                 Ok(r) => r,
                 Err(_) => RawResponse::new(CompletionCode::Unspecified, Vec::new()),
             }

@@ -8,8 +8,10 @@
 
 mod bmc;
 mod host;
+mod lan_bmc;
 mod server;
 
 pub use bmc::{BmcConfig, BmcIdentity, LanChannelConfig, SimBmc};
 pub use host::{Account, Faults, Host, HostConfig, INSTANCE_NAME};
+pub use lan_bmc::{LanBmc, LanTarget};
 pub use server::{Simulator, SimulatorBuilder};
