@@ -305,3 +305,69 @@ async fn https_with_pinning_ca_file_and_refusal() {
         assert_eq!(c.ipmi().await.unwrap_err().kind(), ErrorKind::Tls);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_request_poisons_its_connection_and_the_next_one_starts_fresh() {
+    // OperationTimeout 0 makes the HTTP limit the 5 s margin; the host takes 5.4 s per reply.
+    let mut slow = HostConfig::numbered(0);
+    slow.faults.latency = Duration::from_millis(5400);
+    let sim = with(slow).await;
+    let c = Client::builder(&sim.endpoints()[0])
+        .credentials("Administrator", Password::new("Sim-Passw0rd!"))
+        .operation_timeout(Duration::ZERO)
+        .build()
+        .unwrap();
+    let t = std::time::Instant::now();
+    let e = c.ipmi().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(t.elapsed() < Duration::from_secs(7), "the limit holds: {:?}", t.elapsed());
+    assert_eq!(c.requests_sent(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encryption_never_needs_allow_unencrypted() {
+    use winrm_ipmi::transport::EncryptionMode;
+    let plain = |ep: &str| {
+        Client::builder(ep)
+            .credentials("Administrator", Password::new("Sim-Passw0rd!"))
+            .encryption(EncryptionMode::Never)
+            .build()
+            .unwrap()
+    };
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let e = plain(&sim.endpoints()[0]).ipmi().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth, "AllowUnencrypted=false refuses a clear body: {e}");
+    let mut open = HostConfig::numbered(0);
+    open.allow_unencrypted = true;
+    let sim = with(open).await;
+    let bmc = plain(&sim.endpoints()[0]).ipmi().await.unwrap();
+    assert_eq!(ipmi::execute(&bmc, GetDeviceId).await.unwrap().device_id, 0x20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_invoke_with_selectors_and_array_parameters() {
+    use winrm_ipmi::wsman::{CimValue, Param, microsoft_ipmi};
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let c = admin(&sim, 0);
+    let out = c
+        .invoke(
+            microsoft_ipmi::RESOURCE_URI,
+            "RequestResponse",
+            &[("InstanceName", "ROOT\\SYSTEM\\0001_0")],
+            &[
+                Param::scalar("NetworkFunction", 0x0c),
+                Param::scalar("Lun", 0),
+                Param::scalar("ResponderAddress", 32),
+                Param::scalar("Command", 2),
+                Param::scalar("RequestDataSize", 4),
+                Param::array("RequestData", [1, 3, 0, 0]),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.name, "RequestResponse_OUTPUT");
+    let data: Vec<u8> = out.parse_array("ResponseData").unwrap();
+    // cc 00, revision 11h, IPv4 10.0.0.1.
+    assert_eq!(data, vec![0x00, 0x11, 10, 0, 0, 1]);
+    assert_eq!(out.values("ResponseData").filter(|v| matches!(v, CimValue::Text(_))).count(), 6);
+}
