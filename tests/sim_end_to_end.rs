@@ -320,7 +320,11 @@ async fn a_timed_out_request_poisons_its_connection_and_the_next_one_starts_fres
     let t = std::time::Instant::now();
     let e = c.ipmi().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
-    assert!(t.elapsed() < Duration::from_secs(7), "the limit holds: {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(7),
+        "the limit holds: {:?}",
+        t.elapsed()
+    );
     assert_eq!(c.requests_sent(), 1);
 }
 
@@ -336,12 +340,19 @@ async fn encryption_never_needs_allow_unencrypted() {
     };
     let sim = Simulator::builder().hosts(1).start().await.unwrap();
     let e = plain(&sim.endpoints()[0]).ipmi().await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Auth, "AllowUnencrypted=false refuses a clear body: {e}");
+    assert_eq!(
+        e.kind(),
+        ErrorKind::Auth,
+        "AllowUnencrypted=false refuses a clear body: {e}"
+    );
     let mut open = HostConfig::numbered(0);
     open.allow_unencrypted = true;
     let sim = with(open).await;
     let bmc = plain(&sim.endpoints()[0]).ipmi().await.unwrap();
-    assert_eq!(ipmi::execute(&bmc, GetDeviceId).await.unwrap().device_id, 0x20);
+    assert_eq!(
+        ipmi::execute(&bmc, GetDeviceId).await.unwrap().device_id,
+        0x20
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -369,5 +380,10 @@ async fn generic_invoke_with_selectors_and_array_parameters() {
     let data: Vec<u8> = out.parse_array("ResponseData").unwrap();
     // cc 00, revision 11h, IPv4 10.0.0.1.
     assert_eq!(data, vec![0x00, 0x11, 10, 0, 0, 1]);
-    assert_eq!(out.values("ResponseData").filter(|v| matches!(v, CimValue::Text(_))).count(), 6);
+    assert_eq!(
+        out.values("ResponseData")
+            .filter(|v| matches!(v, CimValue::Text(_)))
+            .count(),
+        6
+    );
 }

@@ -10,6 +10,7 @@ mod error;
 pub mod lan;
 mod netfn;
 mod raw;
+pub mod sel;
 pub mod sysinfo;
 #[cfg(all(test, feature = "sim"))]
 mod test_support;

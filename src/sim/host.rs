@@ -88,6 +88,9 @@ impl HostConfig {
             [0x18, 0x66, 0xda, a, b, c],
         )];
         bmc.identity.system_guid[12..16].copy_from_slice(&n.to_be_bytes());
+        bmc.identity.chassis_serial = format!("SIMCH{:04}", n + 1);
+        bmc.identity.board_serial = format!("CNSIM{:010}", n + 1);
+        bmc.identity.product_serial = format!("SIM{:04}", n + 1);
         HostConfig {
             host_name: format!("SIM-HOST-{:03}", n + 1),
             dns_domain: "sim.test".into(),

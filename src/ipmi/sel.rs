@@ -1,0 +1,211 @@
+//! Reading the System Event Log: Reserve SEL, then Get SEL Entry from the first record to the
+//! last (IPMI 2.0 §31). A reservation cancelled mid-walk (completion code C5h, e.g. because an
+//! event was logged) is renewed and the read retried.
+
+use serde::Serialize;
+
+use super::{Bmc, CompletionCode, IpmiError, NetFn, RawRequest, try_execute};
+use ipmi_rs_core::connection::{IpmiCommand, Message};
+
+/// Renewed reservations per walk before giving up.
+const MAX_RESERVATIONS: u32 = 5;
+
+/// One SEL record (16 bytes), decoded where the type is a system event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SelRecord {
+    /// Record ID.
+    pub record_id: u16,
+    /// Record type: 02h system event, C0h–DFh timestamped OEM, E0h–FFh OEM.
+    pub record_type: u8,
+    /// Seconds since 1970 (or since BMC init when ≤ 20000000h); `None` for FFFFFFFFh or untimestamped OEM records.
+    pub timestamp: Option<u32>,
+    /// For system events: generator ID, sensor type, sensor number, event direction and type,
+    /// event data 1–3.
+    pub event: Option<SelEvent>,
+    /// The raw record.
+    pub raw: [u8; 16],
+}
+
+/// The system-event fields of a SEL record (type 02h).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SelEvent {
+    /// Generator ID (IPMB slave address or software ID, and LUN/channel).
+    pub generator_id: u16,
+    /// Sensor type (08h power supply, 10h event logging, ...).
+    pub sensor_type: u8,
+    /// Sensor number.
+    pub sensor_number: u8,
+    /// `true` for a deassertion event.
+    pub deassertion: bool,
+    /// Event/reading type code.
+    pub event_type: u8,
+    /// Event data 1–3.
+    pub data: [u8; 3],
+}
+
+impl SelRecord {
+    /// Decodes a 16-byte record.
+    pub fn parse(raw: [u8; 16]) -> Self {
+        let record_type = raw[2];
+        let ts = u32::from_le_bytes([raw[3], raw[4], raw[5], raw[6]]);
+        let timestamped = record_type == 0x02 || (0xC0..=0xDF).contains(&record_type);
+        SelRecord {
+            record_id: u16::from_le_bytes([raw[0], raw[1]]),
+            record_type,
+            timestamp: (timestamped && ts != 0xFFFF_FFFF).then_some(ts),
+            event: (record_type == 0x02).then(|| SelEvent {
+                generator_id: u16::from_le_bytes([raw[7], raw[8]]),
+                sensor_type: raw[10],
+                sensor_number: raw[11],
+                deassertion: raw[12] & 0x80 != 0,
+                event_type: raw[12] & 0x7F,
+                data: [raw[13], raw[14], raw[15]],
+            }),
+            raw,
+        }
+    }
+}
+
+/// Reserve SEL (Storage 42h).
+struct ReserveSel;
+
+impl From<ReserveSel> for Message {
+    fn from(_: ReserveSel) -> Message {
+        Message::new_raw(NetFn::Storage.request_byte(), 0x42, Vec::new())
+    }
+}
+
+impl IpmiCommand for ReserveSel {
+    type Output = u16;
+    type Error = String;
+
+    fn parse_success_response(data: &[u8]) -> Result<u16, String> {
+        data.get(..2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .ok_or_else(|| format!("expected 2 bytes, got {}", data.len()))
+    }
+}
+
+/// A new SEL reservation; 0000h (read without one) if the BMC does not support reservations.
+async fn reserve<B: Bmc + ?Sized>(bmc: &B) -> Result<u16, B::Error> {
+    match try_execute(bmc, ReserveSel).await? {
+        Ok(id) => Ok(id),
+        Err(r) if r.code == CompletionCode::InvalidCommand => Ok(0),
+        Err(r) => Err(IpmiError::from(r).into()),
+    }
+}
+
+/// Every SEL record, first to last.
+pub async fn read_sel<B: Bmc + ?Sized>(bmc: &B) -> Result<Vec<SelRecord>, B::Error> {
+    const CMD: &str = "Get SEL Entry";
+    let mut reservation: u16 = reserve(bmc).await?;
+    let mut renewed = 0;
+    let mut id: u16 = 0x0000;
+    let mut records = Vec::new();
+    loop {
+        let [r0, r1] = reservation.to_le_bytes();
+        let [i0, i1] = id.to_le_bytes();
+        let request = RawRequest::new(NetFn::Storage, 0x43, vec![r0, r1, i0, i1, 0x00, 0xFF])?;
+        let response = bmc.request(request).await?;
+        match response.completion {
+            CompletionCode::Normal => {}
+            CompletionCode::ReservationCanceled if renewed < MAX_RESERVATIONS => {
+                renewed += 1;
+                reservation = reserve(bmc).await?;
+                continue;
+            }
+            // An empty SEL answers "not present" for the first record.
+            CompletionCode::NotPresent if id == 0 && records.is_empty() => return Ok(records),
+            code => {
+                return Err(IpmiError::Completion {
+                    netfn: NetFn::Storage,
+                    cmd: 0x43,
+                    code,
+                }
+                .into());
+            }
+        }
+        let d = &response.data;
+        let raw: [u8; 16] = d
+            .get(2..18)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                IpmiError::malformed(CMD, format!("expected 18 bytes, got {}", d.len()))
+            })?;
+        records.push(SelRecord::parse(raw));
+        let next = u16::from_le_bytes([d[0], d[1]]);
+        if next == 0xFFFF {
+            return Ok(records);
+        }
+        if records.len() > u16::MAX as usize || next == id {
+            return Err(IpmiError::malformed(
+                CMD,
+                format!("the record chain does not end (next {next:#06x})"),
+            )
+            .into());
+        }
+        id = next;
+    }
+}
+
+#[cfg(all(test, feature = "sim"))]
+mod tests {
+    use super::*;
+    use crate::ipmi::test_support::Recording;
+    use crate::sim::{BmcConfig, SimBmc};
+
+    #[tokio::test]
+    async fn reads_clears_and_renews_a_cancelled_reservation() {
+        let bmc = SimBmc::new(BmcConfig::default());
+        let sel = read_sel(&bmc).await.unwrap();
+        assert_eq!(sel.len(), 3);
+        let e = sel[1].event.as_ref().unwrap();
+        assert_eq!(
+            (
+                e.sensor_type,
+                e.sensor_number,
+                e.deassertion,
+                e.data[0] & 0x0F
+            ),
+            (0x08, 0x63, false, 0x03)
+        );
+        assert!(sel[2].event.as_ref().unwrap().deassertion);
+        assert!(sel[0].timestamp.is_some());
+
+        // The second entry read answers C5h: a new reservation, and the walk completes.
+        fn entry(r: &RawRequest) -> bool {
+            r.cmd() == 0x43
+        }
+        let flaky = Recording::new(SimBmc::new(BmcConfig::default())).failing(
+            entry,
+            1,
+            CompletionCode::ReservationCanceled,
+        );
+        assert_eq!(read_sel(&flaky).await.unwrap().len(), 3);
+        assert_eq!(flaky.count(NetFn::Storage, 0x42), 2);
+
+        // A logged event cancels the reservation held; clearing with it is refused (C5h).
+        let held = u16::from_le_bytes(
+            bmc.handle(&RawRequest::new(NetFn::Storage, 0x42, vec![]).unwrap())
+                .data[..2]
+                .try_into()
+                .unwrap(),
+        );
+        bmc.add_sel_event(0x07, 0x01, 0x6F, [0x00, 0xFF, 0xFF]);
+        let [h0, h1] = held.to_le_bytes();
+        let clear = |r0, r1| {
+            RawRequest::new(NetFn::Storage, 0x47, vec![r0, r1, b'C', b'L', b'R', 0xAA]).unwrap()
+        };
+        assert_eq!(
+            bmc.handle(&clear(h0, h1)).completion,
+            CompletionCode::ReservationCanceled
+        );
+        assert_eq!(read_sel(&bmc).await.unwrap().len(), 4);
+        let fresh = bmc
+            .handle(&RawRequest::new(NetFn::Storage, 0x42, vec![]).unwrap())
+            .data;
+        let r = bmc.handle(&clear(fresh[0], fresh[1]));
+        assert_eq!((r.completion, r.data), (CompletionCode::Normal, vec![0x01]));
+        assert!(read_sel(&bmc).await.unwrap().is_empty());
+    }
+}
