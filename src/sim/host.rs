@@ -430,3 +430,28 @@ impl PasswordLookup for Host {
         self.account(domain, user).map(|a| a.password.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wsman::{FaultKind, MessageId, RequestContext, WsmanError, parse_enumeration};
+
+    #[tokio::test]
+    async fn a_reply_larger_than_max_envelope_size_is_an_encoding_limit_fault() {
+        let host = Host::new(HostConfig::numbered(0));
+        let ctx = RequestContext::new("http://h/wsman");
+        let id = MessageId::random();
+        let request = ctx.enumerate(RESOURCE_URI, &crate::wsman::EnumerateOptions::default(), id);
+        let mut incoming = crate::wsman::server::parse_request(request.xml.as_bytes()).unwrap();
+        let admin = host.config.accounts[0].clone();
+        let (status, _) = host.dispatch(&incoming, &admin).await;
+        assert_eq!(status, 200);
+        incoming.max_envelope_size = Some(200);
+        let (status, reply) = host.dispatch(&incoming, &admin).await;
+        assert_eq!(status, 500);
+        match parse_enumeration(reply.as_bytes(), &request) {
+            Err(WsmanError::Fault(f)) => assert_eq!(f.kind(), FaultKind::EnvelopeTooLarge, "{f}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
