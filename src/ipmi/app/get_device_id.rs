@@ -147,7 +147,8 @@ impl DeviceId {
     }
 }
 
-/// Names of IANA enterprise numbers common among BMC vendors.
+/// Names of IANA enterprise numbers common among BMC vendors, as the IANA registry (and so
+/// ipmitool) spells them.
 pub fn manufacturer_name(id: u32) -> Option<&'static str> {
     Some(match id {
         2 => "IBM",
@@ -157,9 +158,9 @@ pub fn manufacturer_name(id: u32) -> Option<&'static str> {
         111 => "Oracle",
         157 => "Intel",
         343 => "Intel Corporation",
-        674 => "Dell Inc",
+        674 => "Dell Inc.",
         2011 => "Huawei",
-        4753 => "MontaVista",
+        4753 => "MontaVista Software, Inc.",
         5771 => "Cisco Systems",
         7154 => "IPMI Forum",
         7244 => "Quanta",
@@ -193,7 +194,7 @@ mod tests {
         assert_eq!(d.firmware_revision(), "9.08");
         assert_eq!(d.ipmi_version(), "2.0");
         assert_eq!(d.manufacturer_id, 4753);
-        assert_eq!(d.manufacturer_name(), Some("MontaVista"));
+        assert_eq!(d.manufacturer_name(), Some("MontaVista Software, Inc."));
         assert_eq!(d.product_id, 0x0f02);
         assert!(d.device_available);
         assert!(!d.provides_device_sdrs);
@@ -221,7 +222,7 @@ mod tests {
         assert!(!d.device_available);
         assert_eq!(d.firmware_revision(), "2.45");
         assert_eq!(d.ipmi_version(), "1.5");
-        assert_eq!(d.manufacturer_name(), Some("Dell Inc"));
+        assert_eq!(d.manufacturer_name(), Some("Dell Inc."));
         assert_eq!(d.aux_firmware_revision, Some([1, 2, 3, 4]));
         assert!(DeviceId::parse(&[0; 10]).is_err());
     }

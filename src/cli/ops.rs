@@ -1,0 +1,344 @@
+//! What each command does on one host, and how its result reads in text, JSON and CSV.
+
+use serde_json::json;
+use winrm_ipmi::ipmi::app::{GetDeviceId, GetSystemGuid, SystemInfoParameter};
+use winrm_ipmi::ipmi::sysinfo::{self, StringEncoding};
+use winrm_ipmi::ipmi::{self, IpmiError, RawRequest, lan};
+use winrm_ipmi::wsman::{EnumerateOptions, ns};
+use winrm_ipmi::{Client, Error};
+
+use super::{Command, LanCommand, McCommand, SysinfoCommand, render};
+
+/// One host's result.
+pub struct HostOutput {
+    /// For `--output json`.
+    pub json: serde_json::Value,
+    /// ipmitool's layout, for one host.
+    pub text: String,
+    /// Columns for tables and CSV.
+    pub columns: Vec<(&'static str, String)>,
+}
+
+/// A command, ready to run on any number of hosts.
+pub enum Op {
+    Raw(RawRequest),
+    McInfo,
+    McGuid,
+    LanPrint(Option<u8>),
+    SysinfoGet(Option<SystemInfoParameter>),
+    SysinfoSet(SystemInfoParameter, String),
+    SetOsName,
+    Correlate,
+}
+
+const STRINGS_1_TO_5: [SystemInfoParameter; 5] = [
+    SystemInfoParameter::FirmwareVersion,
+    SystemInfoParameter::SystemName,
+    SystemInfoParameter::PrimaryOsName,
+    SystemInfoParameter::OsName,
+    SystemInfoParameter::PresentOsVersion,
+];
+
+fn label(p: SystemInfoParameter) -> String {
+    match p {
+        SystemInfoParameter::FirmwareVersion => "System Firmware Version".into(),
+        SystemInfoParameter::SystemName => "System Name".into(),
+        SystemInfoParameter::PrimaryOsName => "Primary OS Name".into(),
+        SystemInfoParameter::OsName => "OS Name".into(),
+        SystemInfoParameter::PresentOsVersion => "Present OS Version".into(),
+        SystemInfoParameter::BmcUrl => "BMC URL".into(),
+        SystemInfoParameter::BaseOsHypervisorUrl => "OS/Hypervisor URL".into(),
+        other => format!("Parameter {}", other.selector()),
+    }
+}
+
+impl Op {
+    /// Checks a command's arguments (before any traffic).
+    pub fn from_command(c: Command) -> Result<Op, String> {
+        Ok(match c {
+            Command::Raw { netfn, cmd, data } => {
+                Op::Raw(RawRequest::from_bytes(netfn, cmd, data).map_err(|e| e.to_string())?)
+            }
+            Command::Mc {
+                what: McCommand::Info,
+            } => Op::McInfo,
+            Command::Mc {
+                what: McCommand::Guid,
+            } => Op::McGuid,
+            Command::Lan {
+                what: LanCommand::Print { channel },
+            } => {
+                if let Some(c) = channel
+                    && !(1..=11).contains(&c)
+                {
+                    return Err(format!("channel {c} is not a LAN channel number (1 to 11)"));
+                }
+                Op::LanPrint(channel)
+            }
+            Command::Sysinfo {
+                what: SysinfoCommand::Get { param },
+            } => Op::SysinfoGet(param),
+            Command::Sysinfo {
+                what: SysinfoCommand::Set { param, value },
+            } => {
+                if matches!(param, SystemInfoParameter::SetInProgress) {
+                    return Err("parameter 0 (set in progress) is not a string".into());
+                }
+                let bytes = StringEncoding::for_text(&value)
+                    .encode(&value)
+                    .map_err(|e| e.to_string())?;
+                sysinfo::string_sets(StringEncoding::for_text(&value), &bytes)
+                    .map_err(|e| e.to_string())?;
+                Op::SysinfoSet(param, value)
+            }
+            Command::Sysinfo {
+                what: SysinfoCommand::SetOsName,
+            } => Op::SetOsName,
+            Command::Correlate => Op::Correlate,
+            Command::Sim { .. } | Command::Envelope { .. } => unreachable!("handled before"),
+        })
+    }
+
+    /// ipmitool's own wording for a failure, where it has one.
+    pub fn failure_text(&self, _host: &str, e: &Error) -> Option<String> {
+        match (self, e) {
+            (Op::Raw(r), Error::Ipmi(IpmiError::Completion { code, .. })) => Some(
+                render::raw_failure(r.netfn().request_byte(), r.lun(), r.cmd(), *code),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Runs on one host.
+    pub async fn run(&self, client: &Client) -> Result<HostOutput, Error> {
+        let bmc = client.ipmi().await?;
+        match self {
+            Op::Raw(request) => {
+                let r = bmc.raw(request.clone()).await?;
+                let data = r.into_success(request.netfn(), request.cmd())?;
+                let hex: Vec<String> = data.iter().map(|b| format!("{b:02x}")).collect();
+                Ok(HostOutput {
+                    json: json!({"completion_code": 0, "data": data}),
+                    text: render::raw(&data),
+                    columns: vec![("data", hex.join(" "))],
+                })
+            }
+            Op::McInfo => {
+                let d = ipmi::execute(&bmc, GetDeviceId).await?;
+                Ok(HostOutput {
+                    text: render::mc_info(&d),
+                    columns: vec![
+                        ("device_id", d.device_id.to_string()),
+                        ("firmware", d.firmware_revision()),
+                        ("ipmi_version", d.ipmi_version()),
+                        ("manufacturer_id", d.manufacturer_id.to_string()),
+                        (
+                            "manufacturer",
+                            d.manufacturer_name().unwrap_or("").to_string(),
+                        ),
+                        ("product_id", format!("0x{:04x}", d.product_id)),
+                    ],
+                    json: json!({
+                        "device_id": d, "firmware_revision": d.firmware_revision(), "ipmi_version": d.ipmi_version(),
+                        "manufacturer_name": d.manufacturer_name(),
+                    }),
+                })
+            }
+            Op::McGuid => {
+                let g = ipmi::execute(&bmc, GetSystemGuid).await?;
+                Ok(HostOutput {
+                    text: render::mc_guid(&g),
+                    columns: vec![("system_guid", g.ipmi_string())],
+                    json: json!({"system_guid": g.ipmi_string(), "rfc4122": g.rfc4122_string(), "smbios": g.smbios_string()}),
+                })
+            }
+            Op::LanPrint(channel) => {
+                let configs = match channel {
+                    Some(c) => vec![lan::read_lan_config(&bmc, *c).await?],
+                    None => lan::read_all_lan_configs(&bmc).await?,
+                };
+                if configs.is_empty() {
+                    return Err(Error::NoBmc {
+                        host: client.endpoint(),
+                        detail: "the BMC reports no LAN channel".into(),
+                    });
+                }
+                let text = if configs.len() == 1 {
+                    render::lan_print(&configs[0])
+                } else {
+                    configs
+                        .iter()
+                        .map(|c| format!("Channel {}:\n{}", c.channel, render::lan_print(c)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                let first = &configs[0];
+                Ok(HostOutput {
+                    text,
+                    columns: vec![
+                        ("channel", first.channel.to_string()),
+                        (
+                            "ip_address",
+                            first.ip_address.map(|a| a.to_string()).unwrap_or_default(),
+                        ),
+                        (
+                            "mac_address",
+                            first.mac_address.map(|m| m.to_string()).unwrap_or_default(),
+                        ),
+                        (
+                            "subnet_mask",
+                            first.subnet_mask.map(|a| a.to_string()).unwrap_or_default(),
+                        ),
+                        (
+                            "default_gateway",
+                            first
+                                .default_gateway
+                                .map(|a| a.to_string())
+                                .unwrap_or_default(),
+                        ),
+                    ],
+                    json: json!({"channels": configs}),
+                })
+            }
+            Op::SysinfoGet(param) => {
+                let params: Vec<SystemInfoParameter> = match param {
+                    Some(p) => vec![*p],
+                    None => STRINGS_1_TO_5.to_vec(),
+                };
+                let mut text = String::new();
+                let mut columns = Vec::new();
+                let mut obj = serde_json::Map::new();
+                for p in params {
+                    let v = sysinfo::read_string(&bmc, p).await?;
+                    let shown = v
+                        .as_ref()
+                        .map_or("(not supported)".to_string(), |s| s.text.clone());
+                    if param.is_some() {
+                        text.push_str(&format!("{shown}\n"));
+                    } else {
+                        text.push_str(&format!("{:<24}: {shown}\n", label(p)));
+                    }
+                    columns.push((
+                        p.name(),
+                        v.as_ref().map(|s| s.text.clone()).unwrap_or_default(),
+                    ));
+                    obj.insert(p.name().into(), json!(v));
+                }
+                Ok(HostOutput {
+                    json: serde_json::Value::Object(obj),
+                    text,
+                    columns,
+                })
+            }
+            Op::SysinfoSet(param, value) => {
+                let r = sysinfo::write_string(&bmc, *param, value, StringEncoding::for_text(value))
+                    .await?;
+                Ok(HostOutput {
+                    text: format!(
+                        "{:<24}: {} (written and read back)\n",
+                        label(*param),
+                        r.text
+                    ),
+                    columns: vec![(param.name(), r.text.clone())],
+                    json: json!({param.name(): r}),
+                })
+            }
+            Op::SetOsName => {
+                let os = client
+                    .enumerate(
+                        &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
+                        &EnumerateOptions::default(),
+                    )
+                    .await?;
+                let caption = os
+                    .iter()
+                    .find(|o| o.text("Primary") != Some("false"))
+                    .and_then(|o| o.text("Caption"))
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .ok_or_else(|| {
+                        Error::Wsman(winrm_ipmi::wsman::WsmanError::MissingProperty(
+                            "Win32_OperatingSystem.Caption".into(),
+                        ))
+                    })?
+                    .to_string();
+                let encoding = StringEncoding::for_text(&caption);
+                let primary = sysinfo::write_string(
+                    &bmc,
+                    SystemInfoParameter::PrimaryOsName,
+                    &caption,
+                    encoding,
+                )
+                .await?;
+                let running =
+                    sysinfo::write_string(&bmc, SystemInfoParameter::OsName, &caption, encoding)
+                        .await?;
+                Ok(HostOutput {
+                    text: format!(
+                        "{:<24}: {}\n{:<24}: {}\n(written and read back)\n",
+                        "Primary OS Name", primary.text, "OS Name", running.text
+                    ),
+                    columns: vec![("os", caption.clone())],
+                    json: json!({"os": caption, "primary_os_name": primary.text, "os_name": running.text}),
+                })
+            }
+            Op::Correlate => {
+                let os = client
+                    .enumerate(
+                        &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
+                        &EnumerateOptions::default(),
+                    )
+                    .await?;
+                let first = os.first();
+                let host_name = first
+                    .and_then(|o| o.text("CSName"))
+                    .unwrap_or_default()
+                    .to_string();
+                let caption = first
+                    .and_then(|o| o.text("Caption"))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                let d = ipmi::execute(&bmc, GetDeviceId).await?;
+                let guid = ipmi::execute(&bmc, GetSystemGuid).await.ok();
+                let lans = lan::read_all_lan_configs(&bmc).await?;
+                let ip = lans
+                    .iter()
+                    .find_map(|l| l.ip_address)
+                    .map(|a| a.to_string())
+                    .unwrap_or_default();
+                let mac = lans
+                    .iter()
+                    .find_map(|l| l.mac_address)
+                    .map(|m| m.to_string())
+                    .unwrap_or_default();
+                Ok(HostOutput {
+                    text: format!(
+                        "{:<18}: {host_name}\n{:<18}: {caption}\n{:<18}: {ip}\n{:<18}: {mac}\n{:<18}: {} ({})\n{:<18}: {}\n",
+                        "Host Name",
+                        "OS",
+                        "BMC IP Address",
+                        "BMC MAC Address",
+                        "BMC Firmware",
+                        d.firmware_revision(),
+                        d.manufacturer_name().unwrap_or("unknown vendor"),
+                        "System GUID",
+                        guid.map(|g| g.ipmi_string()).unwrap_or_default()
+                    ),
+                    columns: vec![
+                        ("host_name", host_name.clone()),
+                        ("os", caption.clone()),
+                        ("bmc_ip", ip.clone()),
+                        ("bmc_mac", mac.clone()),
+                        ("bmc_firmware", d.firmware_revision()),
+                    ],
+                    json: json!({
+                        "host_name": host_name, "os": caption, "bmc_ip": ip, "bmc_mac": mac,
+                        "bmc_firmware": d.firmware_revision(), "bmc_manufacturer": d.manufacturer_name(),
+                        "system_guid": guid.map(|g| g.ipmi_string()), "bmc_lan": lans,
+                    }),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! The CLI against the simulator: every command and output format, one host and 200 hosts,
+//! hosts that fail in each way the simulator can inject, and arguments refused before traffic.
+
+use assert_cmd::Command;
+use winrm_ipmi::ipmi::CompletionCode;
+use winrm_ipmi::sim::{HostConfig, Simulator};
+
+fn cli() -> Command {
+    let mut c = Command::cargo_bin("winrm-ipmi").unwrap();
+    c.env("WINRM_PASSWORD", "Sim-Passw0rd!")
+        .env_remove("WINRM_USER");
+    c
+}
+
+fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
+    let out = cli().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_host_every_command_in_ipmitool_layout() {
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let ep = sim.endpoints()[0].clone();
+    let base = ["-H", ep.as_str(), "-U", "Administrator"];
+    let with = |extra: &[&'static str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+
+    let (code, out, _) = run(&with(&["raw", "0x06", "0x01"]));
+    assert_eq!(
+        (code, out.as_str()),
+        (0, " 20 01 02 80 02 bf a2 02 00 00 01 00 02 50 00\n")
+    );
+    let (code, out, err) = run(&with(&["raw", "0x06", "0x99"]));
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err.trim_end(),
+        "Unable to send RAW command (channel=0x0 netfn=0x6 lun=0x0 cmd=0x99 rsp=0xc1): Invalid command"
+    );
+    // Octal and decimal bytes, as ipmitool's str2uchar takes them.
+    assert_eq!(
+        run(&with(&["raw", "6", "01"])).1,
+        " 20 01 02 80 02 bf a2 02 00 00 01 00 02 50 00\n"
+    );
+
+    let (code, out, _) = run(&with(&["mc", "info"]));
+    assert_eq!(code, 0);
+    assert!(out.starts_with("Device ID                 : 32\nDevice Revision           : 1\nFirmware Revision         : 2.80\n"), "{out}");
+    assert!(out.contains("Manufacturer Name         : Dell Inc.\n"));
+    let (_, out, _) = run(&with(&["mc", "guid"]));
+    assert!(out.starts_with("System GUID   : "), "{out}");
+    assert!(out.contains("GUID Encoding : IPMI\n"));
+    let (_, out, _) = run(&with(&["lan", "print"]));
+    assert!(
+        out.contains("IP Address              : 10.0.0.1\n")
+            && out.contains("MAC Address             : 18:66:da:00:00:01\n"),
+        "{out}"
+    );
+    assert_eq!(run(&with(&["lan", "print", "1"])).1, out);
+
+    let (code, out, _) = run(&with(&[
+        "sysinfo",
+        "set",
+        "system_name",
+        "sim-host-001.sim.test",
+    ]));
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            0,
+            "System Name             : sim-host-001.sim.test (written and read back)\n"
+        )
+    );
+    assert_eq!(
+        run(&with(&["sysinfo", "get", "system_name"])).1,
+        "sim-host-001.sim.test\n"
+    );
+    let (code, out, _) = run(&with(&["sysinfo", "set-os-name"]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("OS Name                 : Microsoft Windows Server 2022 Datacenter\n"),
+        "{out}"
+    );
+    let (_, out, _) = run(&with(&["sysinfo", "get"]));
+    assert!(
+        out.contains("Primary OS Name         : Microsoft Windows Server 2022 Datacenter\n"),
+        "{out}"
+    );
+
+    let (_, out, _) = run(&with(&["correlate"]));
+    assert!(
+        out.contains("Host Name         : SIM-HOST-001\n")
+            && out.contains("BMC IP Address    : 10.0.0.1\n"),
+        "{out}"
+    );
+    let (_, out, _) = run(&with(&["correlate", "--output", "json"]));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["host"].as_str(), v["ok"].as_bool()),
+        (Some(ep.as_str()), Some(true))
+    );
+    assert_eq!(v["result"]["bmc_mac"], "18:66:da:00:00:01");
+    let (_, out, _) = run(&with(&["mc", "info", "-o", "csv"]));
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "host,ok,error,device_id,firmware,ipmi_version,manufacturer_id,manufacturer,product_id"
+        )
+    );
+    assert_eq!(
+        lines.next(),
+        Some(format!("{ep},true,,32,2.80,2.0,674,Dell Inc.,0x0100").as_str())
+    );
+
+    // Not an administrator: refused with words a person can act on, exit 1.
+    let out = cli()
+        .env("WINRM_PASSWORD", "Op-Passw0rd!")
+        .args(["-H", &ep, "-U", "operator", "mc", "info"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!(
+            "access denied: the account must be a local administrator on {ep}"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("Op-Passw0rd!"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_hosts_with_each_kind_of_failure() {
+    let mut b = Simulator::builder();
+    for n in 0..200u32 {
+        let mut h = HostConfig::numbered(n);
+        match n {
+            3 => h.faults.no_ipmi_driver = true,
+            7 => h.faults.bmc_rejects = Some(CompletionCode::InsufficientPrivilege),
+            11 => h.accounts[0].password = "another password".into(),
+            13 => h.faults.operation_timeout = true,
+            17 => h.faults.quota_exceeded = true,
+            19 => h.faults.busy_requests = 2,
+            23 => h.faults.close_every = 1,
+            _ => {}
+        }
+        b = b.host(h);
+    }
+    let sim = b.start().await.unwrap();
+    let mut hosts = sim.endpoints();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    hosts.push(format!("127.0.0.1:{closed}"));
+    let file = std::env::temp_dir().join(format!("winrm-ipmi-fleet-{}", std::process::id()));
+    std::fs::write(
+        &file,
+        format!(
+            "# 200 simulated hosts and one that is down\n{}\n",
+            hosts.join("\n")
+        ),
+    )
+    .unwrap();
+
+    let (code, out, err) = run(&[
+        "--hosts",
+        file.to_str().unwrap(),
+        "-U",
+        "Administrator",
+        "correlate",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 201);
+    let kind = |i: usize| lines[i]["error"].as_str().map(str::to_string);
+    assert_eq!(kind(3).as_deref(), Some("no_bmc"));
+    assert_eq!(kind(7).as_deref(), Some("ipmi"));
+    assert_eq!(kind(11).as_deref(), Some("auth"));
+    assert_eq!(kind(13).as_deref(), Some("timeout"));
+    assert_eq!(kind(17).as_deref(), Some("fault"));
+    assert_eq!(kind(200).as_deref(), Some("connect"));
+    assert!(
+        lines[3]["message"]
+            .as_str()
+            .unwrap()
+            .contains("IPMI driver is not loaded")
+    );
+    for ok in [0, 19, 23, 199] {
+        assert_eq!(lines[ok]["ok"], true, "{}", lines[ok]);
+    }
+    assert_eq!(lines.iter().filter(|l| l["ok"] == true).count(), 195);
+    assert!(
+        err.contains("201 hosts in")
+            && err.contains(
+                "195 ok, 6 failed (auth: 1, connect: 1, fault: 1, ipmi: 1, no_bmc: 1, timeout: 1)"
+            ),
+        "{err}"
+    );
+
+    // The table: one row per host, failures named.
+    let (_, out, _) = run(&[
+        "--hosts",
+        file.to_str().unwrap(),
+        "-U",
+        "Administrator",
+        "lan",
+        "print",
+    ]);
+    assert_eq!(out.lines().count(), 202);
+    assert!(
+        out.lines()
+            .nth(4)
+            .unwrap()
+            .contains("FAILED: no BMC on 127.0.0.1"),
+        "{out}"
+    );
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn bad_arguments_are_refused_before_any_traffic() {
+    // Port 9 on loopback: nothing is contacted because every case fails first.
+    for (args, says) in [
+        (
+            vec!["-H", "127.0.0.1:9", "-U", "a", "raw", "0x07", "1"],
+            "invalid request NetFn 0x07",
+        ),
+        (
+            vec!["-H", "127.0.0.1:9", "-U", "a", "raw", "0x06", "0x100"],
+            "is not a byte",
+        ),
+        (
+            vec!["-H", "127.0.0.1:9", "-U", "a", "lan", "print", "12"],
+            "not a LAN channel number",
+        ),
+        (vec!["-H", "127.0.0.1:9", "mc", "info"], "no user"),
+        (vec!["-U", "a", "mc", "info"], "no host"),
+        (
+            vec![
+                "-H",
+                "127.0.0.1:9",
+                "-U",
+                "a",
+                "--thumbprint",
+                "00",
+                "mc",
+                "info",
+            ],
+            "apply to --transport https",
+        ),
+        (
+            vec!["-H", "host:99999", "-U", "a", "mc", "info"],
+            "port must be 1-65535",
+        ),
+        (
+            vec![
+                "-H",
+                "127.0.0.1:9",
+                "-U",
+                "a",
+                "sysinfo",
+                "set",
+                "nope",
+                "x",
+            ],
+            "not a System Info parameter",
+        ),
+        (
+            vec![
+                "-H",
+                "127.0.0.1:9",
+                "-U",
+                "a",
+                "--hosts",
+                "/nonexistent",
+                "mc",
+                "info",
+            ],
+            "cannot read /nonexistent",
+        ),
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // No password and no terminal: a clear error, not a hang.
+    let out = Command::cargo_bin("winrm-ipmi")
+        .unwrap()
+        .env_remove("WINRM_PASSWORD")
+        .args(["-H", "h", "-U", "a", "mc", "info"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no password"));
+}
