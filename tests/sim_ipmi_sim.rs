@@ -2,113 +2,14 @@
 //! through winrm-ipmi (WinRM, NTLM, encryption, Microsoft_IPMI, then RMCP+) and through
 //! `ipmitool -I lanplus -C 3 ... raw` give the same bytes and completion codes.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use common::ipmi_sim::{IpmiSim, ipmitool, peers_present, start_ipmi_sim};
 
 use winrm_ipmi::auth::Password;
 use winrm_ipmi::ipmi::RawRequest;
 use winrm_ipmi::sim::{HostConfig, LanTarget, Simulator};
 use winrm_ipmi::{Client, RetryPolicy};
-
-struct IpmiSim {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Drop for IpmiSim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn peers_present(test: &str) -> bool {
-    if have("ipmi_sim") && have("ipmitool") {
-        return true;
-    }
-    let why = format!(
-        "{test}: ipmi_sim or ipmitool not installed (Debian packages openipmi, ipmitool; scripts/peers.sh installs them as root)"
-    );
-    if std::env::var_os("WINRM_IPMI_REQUIRE_PEERS").is_some() {
-        panic!("peer required but missing: {why}");
-    }
-    eprintln!("SKIP {why}");
-    false
-}
-
-fn ipmitool(sim: &IpmiSim, args: &[String]) -> std::process::Output {
-    let port = sim.port.to_string();
-    let mut all: Vec<&str> = vec![
-        "-I",
-        "lanplus",
-        "-C",
-        "3",
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-U",
-        "admin",
-        "-P",
-        "adminpass",
-    ];
-    all.extend(args.iter().map(String::as_str));
-    Command::new("ipmitool").args(&all).output().unwrap()
-}
-
-fn start_ipmi_sim() -> IpmiSim {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir =
-        std::env::temp_dir().join(format!("winrm-ipmi-ipmisim-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(dir.join("state")).unwrap();
-    let peers = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/ipmi_sim");
-    let conf = std::fs::read_to_string(format!("{peers}/lan.conf.in"))
-        .unwrap()
-        .replace("@PORT@", &port.to_string());
-    std::fs::write(dir.join("lan.conf"), conf).unwrap();
-    let child = Command::new("ipmi_sim")
-        .arg("-c")
-        .arg(dir.join("lan.conf"))
-        .arg("-f")
-        .arg(format!("{peers}/sim.emu"))
-        .arg("-s")
-        .arg(dir.join("state"))
-        .arg("-n")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let sim = IpmiSim { child, port, dir };
-    let start = Instant::now();
-    loop {
-        if ipmitool(&sim, &["raw".into(), "0x06".into(), "0x01".into()])
-            .status
-            .success()
-        {
-            return sim;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "ipmi_sim did not answer"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// ipmitool raw's answer: `Ok(bytes)` or `Err(completion code)`.
 fn ipmitool_raw(sim: &IpmiSim, netfn: u8, cmd: u8, data: &[u8]) -> Result<Vec<u8>, u8> {
