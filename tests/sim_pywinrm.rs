@@ -6,22 +6,27 @@ mod common;
 use common::python_with;
 use winrm_ipmi::sim::Simulator;
 
+/// Runs tests/peers/pywinrm_client.py against a fresh simulated host as its administrator.
+async fn pywinrm(py: &std::path::Path, password: &str) -> std::process::Output {
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let endpoint = format!("http://{}/wsman", sim.endpoints()[0]);
+    tokio::process::Command::new(py)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/peers/pywinrm_client.py"
+        ))
+        .args([&endpoint, "Administrator", password])
+        .output()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pywinrm_gets_the_simulated_bmcs_device_id() {
     let Some(py) = python_with("winrm", "pywinrm against the simulator") else {
         return;
     };
-    let sim = Simulator::builder().hosts(1).start().await.unwrap();
-    let endpoint = format!("http://{}/wsman", sim.endpoints()[0]);
-    let out = tokio::process::Command::new(&py)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/peers/pywinrm_client.py"
-        ))
-        .args([&endpoint, "Administrator", "Sim-Passw0rd!"])
-        .output()
-        .await
-        .unwrap();
+    let out = pywinrm(&py, "Sim-Passw0rd!").await;
     assert!(
         out.status.success(),
         "pywinrm failed: {}",
@@ -44,17 +49,7 @@ async fn pywinrm_is_refused_with_a_wrong_password() {
     let Some(py) = python_with("winrm", "pywinrm wrong password") else {
         return;
     };
-    let sim = Simulator::builder().hosts(1).start().await.unwrap();
-    let endpoint = format!("http://{}/wsman", sim.endpoints()[0]);
-    let out = tokio::process::Command::new(&py)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/peers/pywinrm_client.py"
-        ))
-        .args([&endpoint, "Administrator", "not-the-password"])
-        .output()
-        .await
-        .unwrap();
+    let out = pywinrm(&py, "not-the-password").await;
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("InvalidCredentialsError"),

@@ -482,14 +482,7 @@ fn print_results(
             }
         }
         Output::Csv => {
-            let columns: Vec<&'static str> = results
-                .iter()
-                .find_map(|(_, r)| {
-                    r.as_ref()
-                        .ok()
-                        .map(|o| o.columns.iter().map(|(c, _)| *c).collect())
-                })
-                .unwrap_or_default();
+            let columns = column_names(results);
             let mut header = vec!["host", "ok", "error"];
             header.extend(&columns);
             println!("{}", header.join(","));
@@ -519,14 +512,7 @@ fn print_results(
             }
         }
         Output::Text => {
-            let columns: Vec<&'static str> = results
-                .iter()
-                .find_map(|(_, r)| {
-                    r.as_ref()
-                        .ok()
-                        .map(|o| o.columns.iter().map(|(c, _)| *c).collect())
-                })
-                .unwrap_or_default();
+            let columns = column_names(results);
             let mut rows: Vec<Vec<String>> = Vec::new();
             let mut header = vec!["HOST".to_string()];
             header.extend(columns.iter().map(|c| c.to_ascii_uppercase()));
@@ -565,6 +551,18 @@ fn print_results(
             }
         }
     }
+}
+
+/// The columns of the first host that succeeded (every host of a command has the same).
+fn column_names(results: &[(String, Result<HostOutput, winrm_ipmi::Error>)]) -> Vec<&'static str> {
+    results
+        .iter()
+        .find_map(|(_, r)| {
+            r.as_ref()
+                .ok()
+                .map(|o| o.columns.iter().map(|(c, _)| *c).collect())
+        })
+        .unwrap_or_default()
 }
 
 fn csv(s: &str) -> String {

@@ -166,11 +166,7 @@ impl Connection {
         let connect = TcpStream::connect((ep.host.as_str(), ep.port));
         let stream = tokio::time::timeout(config.connect_timeout, connect)
             .await
-            .map_err(|_| TransportError::Timeout {
-                what: "connect",
-                endpoint: label.clone(),
-                secs: config.connect_timeout.as_secs_f64(),
-            })?
+            .map_err(|_| timeout("connect", &label, config.connect_timeout))?
             .map_err(|source| TransportError::Connect {
                 endpoint: label.clone(),
                 source,
@@ -186,11 +182,7 @@ impl Connection {
                 let handshake = TlsConnector::from(tls.clone()).connect(name, stream);
                 let tls_stream = tokio::time::timeout(config.connect_timeout, handshake)
                     .await
-                    .map_err(|_| TransportError::Timeout {
-                        what: "TLS handshake",
-                        endpoint: label.clone(),
-                        secs: config.connect_timeout.as_secs_f64(),
-                    })?
+                    .map_err(|_| timeout("TLS handshake", &label, config.connect_timeout))?
                     .map_err(|e| TransportError::Tls {
                         endpoint: label.clone(),
                         message: e.to_string(),
@@ -296,11 +288,7 @@ impl Connection {
     }
 
     fn timed_out(&self, limit: Duration) -> TransportError {
-        TransportError::Timeout {
-            what: "request",
-            endpoint: self.label.clone(),
-            secs: limit.as_secs_f64(),
-        }
+        timeout("request", &self.label, limit)
     }
 
     async fn exchange(
@@ -517,6 +505,14 @@ impl Connection {
             status: status_u16,
             body,
         })
+    }
+}
+
+fn timeout(what: &'static str, endpoint: &str, limit: Duration) -> TransportError {
+    TransportError::Timeout {
+        what,
+        endpoint: endpoint.to_string(),
+        secs: limit.as_secs_f64(),
     }
 }
 
