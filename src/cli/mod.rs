@@ -505,10 +505,7 @@ fn print_results(
             let (host, r) = &results[0];
             match r {
                 Ok(o) => print!("{}", o.text),
-                Err(e) => eprintln!(
-                    "{}",
-                    op.failure_text(host, e).unwrap_or_else(|| explain(host, e))
-                ),
+                Err(e) => eprintln!("{}", op.failure_text(e).unwrap_or_else(|| explain(host, e))),
             }
         }
         Output::Text => {

@@ -100,7 +100,7 @@ impl Op {
     }
 
     /// ipmitool's own wording for a failure, where it has one.
-    pub fn failure_text(&self, _host: &str, e: &Error) -> Option<String> {
+    pub fn failure_text(&self, e: &Error) -> Option<String> {
         match (self, e) {
             (Op::Raw(r), Error::Ipmi(IpmiError::Completion { code, .. })) => Some(
                 render::raw_failure(r.netfn().request_byte(), r.lun(), r.cmd(), *code),
