@@ -320,6 +320,11 @@ async fn a_timed_out_request_poisons_its_connection_and_the_next_one_starts_fres
     let t = std::time::Instant::now();
     let e = c.ipmi().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    // The request was written: it may have been delivered, so it is not re-sent.
+    match &e {
+        winrm_ipmi::Error::Transport(t) => assert!(t.maybe_delivered(), "{t}"),
+        other => panic!("{other:?}"),
+    }
     assert!(
         t.elapsed() < Duration::from_secs(7),
         "the limit holds: {:?}",
