@@ -147,6 +147,8 @@ async fn two_hundred_hosts_with_each_kind_of_failure() {
             17 => h.faults.quota_exceeded = true,
             19 => h.faults.busy_requests = 2,
             23 => h.faults.close_every = 1,
+            29 => h.faults.latency = std::time::Duration::from_millis(50),
+            31 => h.faults.close_after_challenge = 1,
             _ => {}
         }
         b = b.host(h);
@@ -197,7 +199,7 @@ async fn two_hundred_hosts_with_each_kind_of_failure() {
             .unwrap()
             .contains("IPMI driver is not loaded")
     );
-    for ok in [0, 19, 23, 199] {
+    for ok in [0, 19, 23, 29, 31, 199] {
         assert_eq!(lines[ok]["ok"], true, "{}", lines[ok]);
     }
     assert_eq!(lines.iter().filter(|l| l["ok"] == true).count(), 195);
@@ -208,6 +210,22 @@ async fn two_hundred_hosts_with_each_kind_of_failure() {
             ),
         "{err}"
     );
+
+    // CSV: a header and one row per host.
+    let (_, out, _) = run(&[
+        "--hosts",
+        file.to_str().unwrap(),
+        "-U",
+        "Administrator",
+        "mc",
+        "info",
+        "-o",
+        "csv",
+    ]);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 202);
+    assert!(rows[0].starts_with("host,ok,error,device_id,firmware"));
+    assert!(rows[4].contains(",false,\"no BMC on"), "{}", rows[4]);
 
     // The table: one row per host, failures named.
     let (_, out, _) = run(&[

@@ -68,6 +68,10 @@ async fn raw_mc_info_and_lan_print_match_ipmitool() {
     let mine = String::from_utf8(ours(&ep, &["mc", "info"]).stdout).unwrap();
     assert_eq!(mine, theirs);
 
+    let theirs = String::from_utf8(ipmitool(&bmc, &["mc".into(), "guid".into()]).stdout).unwrap();
+    let mine = String::from_utf8(ours(&ep, &["mc", "guid"]).stdout).unwrap();
+    assert_eq!(mine, theirs);
+
     let theirs =
         String::from_utf8(ipmitool(&bmc, &["lan".into(), "print".into(), "1".into()]).stdout)
             .unwrap();
