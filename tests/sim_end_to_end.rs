@@ -392,3 +392,29 @@ async fn generic_invoke_with_selectors_and_array_parameters() {
         6
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_literal_endpoints() {
+    let sim = Simulator::builder()
+        .hosts(1)
+        .ipv6(true)
+        .start()
+        .await
+        .unwrap();
+    let ep = sim.endpoints()[0].clone();
+    assert!(ep.starts_with("[::1]:"), "{ep}");
+    let c = client(&ep, "Administrator", "Sim-Passw0rd!");
+    assert!(c.endpoint().starts_with("http://[::1]:"));
+    let bmc = c.ipmi().await.unwrap();
+    assert_eq!(
+        ipmi::execute(&bmc, GetDeviceId).await.unwrap().device_id,
+        0x20
+    );
+    // The URL form too.
+    let c = client(
+        &format!("http://{ep}/wsman"),
+        "Administrator",
+        "Sim-Passw0rd!",
+    );
+    assert!(c.ipmi().await.is_ok());
+}

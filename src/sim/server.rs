@@ -34,6 +34,7 @@ pub struct SimulatorBuilder {
     hosts: Vec<HostConfig>,
     base_port: Option<u16>,
     https: bool,
+    ipv6: bool,
 }
 
 impl SimulatorBuilder {
@@ -73,9 +74,19 @@ impl SimulatorBuilder {
                     .ok_or_else(|| std::io::Error::other("port range overflows 65535"))?,
                 None => 0,
             };
-            let socket = TcpSocket::new_v4()?;
+            let (socket, addr) = if self.ipv6 {
+                (
+                    TcpSocket::new_v6()?,
+                    SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
+                )
+            } else {
+                (
+                    TcpSocket::new_v4()?,
+                    SocketAddr::from(([127, 0, 0, 1], port)),
+                )
+            };
             socket.set_reuseaddr(true)?;
-            socket.bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+            socket.bind(addr)?;
             // A large backlog: a fleet run opens hundreds of connections at once.
             let listener = socket.listen(1024)?;
             let addr = listener.local_addr()?;
@@ -84,6 +95,12 @@ impl SimulatorBuilder {
             hosts.push((addr, host));
         }
         Ok(Simulator { hosts, tasks, tls })
+    }
+
+    /// Listen on the IPv6 loopback `[::1]` instead of 127.0.0.1.
+    pub fn ipv6(mut self, on: bool) -> Self {
+        self.ipv6 = on;
+        self
     }
 
     /// Serve HTTPS (5986 semantics) with a self-signed certificate made at start (for
