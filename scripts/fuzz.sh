@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../tests/fuzz"
 secs=${1:-60}; shift || true
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(wsman_reply wsman_request ipmi_response)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(wsman_reply wsman_request ipmi_response ntlm_and_framing)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 scratch=$(mktemp -d); trap 'rm -rf "$scratch"' EXIT
 for t in "${targets[@]}"; do

@@ -399,3 +399,63 @@ mod our_acceptor {
         );
     }
 }
+
+mod never_panics {
+    //! The parsers of NTLM tokens and sealed bodies on arbitrary and mutated input.
+
+    use proptest::prelude::*;
+    use winrm_ipmi::auth::ntlm::messages::{parse_authenticate, parse_challenge};
+    use winrm_ipmi::auth::ntlm::{
+        AcceptorIdentity, NtlmAcceptor, PasswordLookup, Role, SessionSecurity,
+    };
+    use winrm_ipmi::transport::encryption;
+
+    struct Anyone;
+    impl PasswordLookup for Anyone {
+        fn password(&self, _: &str, _: &str) -> Option<String> {
+            Some("x".into())
+        }
+    }
+
+    fn exercise(data: &[u8]) {
+        let _ = parse_challenge(data);
+        let _ = parse_authenticate(data);
+        let identity = AcceptorIdentity {
+            computer: "H".into(),
+            domain: "H".into(),
+            dns_computer: "h".into(),
+        };
+        let mut acc = NtlmAcceptor::new(identity, None);
+        if acc.challenge(data).is_ok() {
+            let _ = acc.accept(data, &Anyone);
+        }
+        let mut session = SessionSecurity::new(&[7; 16], Role::Initiator);
+        let _ = encryption::unseal(&mut session, data);
+    }
+
+    fn sealed() -> Vec<u8> {
+        let mut s = SessionSecurity::new(&[7; 16], Role::Acceptor);
+        encryption::seal(&mut s, b"<s:Envelope/>")
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..600)) {
+            exercise(&data);
+            let mut token = b"NTLMSSP\0".to_vec();
+            token.extend_from_slice(&data);
+            exercise(&token);
+        }
+
+        #[test]
+        fn mutated_sealed_bodies(edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6), cut in any::<prop::sample::Index>()) {
+            let mut body = sealed();
+            for (at, b) in edits {
+                let i = at.index(body.len());
+                body[i] = b;
+            }
+            let n = cut.index(body.len() + 1);
+            exercise(&body[..n]);
+        }
+    }
+}
