@@ -104,17 +104,7 @@ enum Output {
 #[derive(Subcommand)]
 enum Command {
     /// Send a raw request: `raw <netfn> <cmd> [data...]`, as `ipmitool raw`.
-    Raw {
-        /// Network function (0x06, 6, ...).
-        #[arg(value_parser = parse_byte)]
-        netfn: u8,
-        /// Command.
-        #[arg(value_parser = parse_byte)]
-        cmd: u8,
-        /// Request data bytes.
-        #[arg(value_parser = parse_byte)]
-        data: Vec<u8>,
-    },
+    Raw(RawArgs),
     /// Management controller: `mc info`, `mc guid`.
     Mc {
         #[command(subcommand)]
@@ -159,15 +149,8 @@ enum Command {
     },
     /// Print the WS-Management envelope that sends one raw request (offline).
     Envelope {
-        /// Network function.
-        #[arg(value_parser = parse_byte)]
-        netfn: u8,
-        /// Command.
-        #[arg(value_parser = parse_byte)]
-        cmd: u8,
-        /// Data bytes.
-        #[arg(value_parser = parse_byte)]
-        data: Vec<u8>,
+        #[command(flatten)]
+        raw: RawArgs,
         /// The Microsoft_IPMI InstanceName.
         #[arg(long, default_value = r"ROOT\SYSTEM\0001_0")]
         instance: String,
@@ -175,6 +158,26 @@ enum Command {
         #[arg(long, default_value = "http://localhost:5985/wsman")]
         endpoint: String,
     },
+}
+
+/// A raw request as `ipmitool raw` takes it.
+#[derive(clap::Args)]
+struct RawArgs {
+    /// Network function (0x06, 6, ...).
+    #[arg(value_parser = parse_byte)]
+    netfn: u8,
+    /// Command.
+    #[arg(value_parser = parse_byte)]
+    cmd: u8,
+    /// Request data bytes.
+    #[arg(value_parser = parse_byte)]
+    data: Vec<u8>,
+}
+
+impl RawArgs {
+    fn request(self) -> Result<RawRequest, String> {
+        RawRequest::from_bytes(self.netfn, self.cmd, self.data).map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Subcommand)]
@@ -302,15 +305,13 @@ pub fn main() -> ExitCode {
             ))
         }
         Command::Envelope {
-            netfn,
-            cmd,
-            data,
+            raw,
             instance,
             endpoint,
         } => {
-            let request = match RawRequest::from_bytes(netfn, cmd, data) {
+            let request = match raw.request() {
                 Ok(r) => r,
-                Err(e) => return usage(&e.to_string()),
+                Err(e) => return usage(&e),
             };
             let instance = IpmiInstance {
                 instance_name: instance,

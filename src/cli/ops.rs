@@ -52,13 +52,27 @@ fn label(p: SystemInfoParameter) -> String {
     }
 }
 
+/// The host's running OS: the `Win32_OperatingSystem` instance marked `Primary` (the first one
+/// when none is marked).
+async fn primary_os(client: &Client) -> Result<Option<winrm_ipmi::wsman::CimObject>, Error> {
+    let mut os = client
+        .enumerate(
+            &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
+            &EnumerateOptions::default(),
+        )
+        .await?;
+    let at = os
+        .iter()
+        .position(|o| o.text("Primary") == Some("true"))
+        .unwrap_or(0);
+    Ok((at < os.len()).then(|| os.swap_remove(at)))
+}
+
 impl Op {
     /// Checks a command's arguments (before any traffic).
     pub fn from_command(c: Command) -> Result<Op, String> {
         Ok(match c {
-            Command::Raw { netfn, cmd, data } => {
-                Op::Raw(RawRequest::from_bytes(netfn, cmd, data).map_err(|e| e.to_string())?)
-            }
+            Command::Raw(raw) => Op::Raw(raw.request()?),
             Command::Mc {
                 what: McCommand::Info,
             } => Op::McInfo,
@@ -244,15 +258,9 @@ impl Op {
                 })
             }
             Op::SetOsName => {
-                let os = client
-                    .enumerate(
-                        &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
-                        &EnumerateOptions::default(),
-                    )
-                    .await?;
+                let os = primary_os(client).await?;
                 let caption = os
-                    .iter()
-                    .find(|o| o.text("Primary") != Some("false"))
+                    .as_ref()
                     .and_then(|o| o.text("Caption"))
                     .map(str::trim)
                     .filter(|c| !c.is_empty())
@@ -283,13 +291,8 @@ impl Op {
                 })
             }
             Op::Correlate => {
-                let os = client
-                    .enumerate(
-                        &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
-                        &EnumerateOptions::default(),
-                    )
-                    .await?;
-                let first = os.first();
+                let os = primary_os(client).await?;
+                let first = os.as_ref();
                 let host_name = first
                     .and_then(|o| o.text("CSName"))
                     .unwrap_or_default()
