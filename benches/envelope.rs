@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use winrm_ipmi::ipmi::{CompletionCode, NetFn, RawRequest, RawResponse};
-use winrm_ipmi::wsman::microsoft_ipmi::{self, IpmiInstance};
+use winrm_ipmi::wmi::microsoft_ipmi::{self, IpmiInstance};
 use winrm_ipmi::wsman::{EnumerateOptions, MessageId, RequestContext, parse_enumeration};
 
 fn instance() -> IpmiInstance {

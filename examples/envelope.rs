@@ -5,7 +5,8 @@
 
 use winrm_ipmi::ipmi::app::DeviceId;
 use winrm_ipmi::ipmi::{NetFn, RawRequest};
-use winrm_ipmi::wsman::microsoft_ipmi::{self, IpmiInstance};
+use winrm_ipmi::wmi::WmiError;
+use winrm_ipmi::wmi::microsoft_ipmi::{self, IpmiInstance};
 use winrm_ipmi::wsman::{MessageId, RequestContext, WsmanError};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -64,7 +65,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?),
     );
     match microsoft_ipmi::parse_request_response(&fault, &fault_req) {
-        Err(WsmanError::Fault(f)) => println!("== A fault reads as: {:?}\n   {f}", f.kind()),
+        Err(WmiError::Wsman(WsmanError::Fault(f))) => {
+            println!("== A fault reads as: {:?}\n   {f}", f.kind())
+        }
         other => println!("unexpected: {other:?}"),
     }
     Ok(())

@@ -15,7 +15,6 @@ use tokio::sync::Semaphore;
 use winrm_ipmi::auth::Password;
 use winrm_ipmi::ipmi::{self, app::GetDeviceId, lan};
 use winrm_ipmi::sim::Simulator;
-use winrm_ipmi::wsman::{EnumerateOptions, ns};
 use winrm_ipmi::{Client, Error};
 
 fn status_kib(field: &str) -> u64 {
@@ -30,18 +29,13 @@ fn status_kib(field: &str) -> u64 {
 }
 
 async fn inventory(client: &Client) -> Result<serde_json::Value, Error> {
-    let os = client
-        .enumerate(
-            &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
-            &EnumerateOptions::default(),
-        )
-        .await?;
+    let os = client.operating_system().await?.unwrap_or_default();
     let bmc = client.ipmi().await?;
     let id = ipmi::execute(&bmc, GetDeviceId).await?;
     let lans = lan::read_all_lan_configs(&bmc).await?;
     Ok(json!({
-        "host_name": os.first().and_then(|o| o.text("CSName")),
-        "os": os.first().and_then(|o| o.text("Caption")),
+        "host_name": os.computer_name,
+        "os": os.caption,
         "bmc_firmware": id.firmware_revision(),
         "bmc_manufacturer": id.manufacturer_name(),
         "bmc_lan": lans,
@@ -53,13 +47,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rss_before = status_kib("VmRSS:");
     let (endpoints, _sim) = match std::env::args().nth(1) {
         Some(file) => {
-            let text = std::fs::read_to_string(&file)?;
-            let eps: Vec<String> = text
-                .lines()
-                .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
-                .filter(|l| !l.is_empty())
-                .collect();
-            (eps, None)
+            let mut list = winrm_ipmi::hosts::HostList::new();
+            list.add_file(std::path::Path::new(&file))?;
+            (list.into_vec(), None)
         }
         None => {
             let sim = Simulator::builder().hosts(100).start().await?;

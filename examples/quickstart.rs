@@ -13,7 +13,6 @@ use winrm_ipmi::ipmi::app::{GetDeviceId, SystemInfoParameter};
 use winrm_ipmi::ipmi::sysinfo::{self, StringEncoding};
 use winrm_ipmi::ipmi::{self, lan};
 use winrm_ipmi::sim::Simulator;
-use winrm_ipmi::wsman::{EnumerateOptions, ns};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,14 +25,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
 
     // What WMI says about the host.
-    let os = client
-        .enumerate(
-            &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
-            &EnumerateOptions::default(),
-        )
-        .await?;
-    let caption = os[0].text("Caption").unwrap_or_default().to_string();
-    let host_name = os[0].text("CSName").unwrap_or_default().to_string();
+    let os = client.operating_system().await?.unwrap_or_default();
+    let caption = os.caption;
+    let host_name = os.computer_name.unwrap_or_default();
 
     // Scenario 1: the BMC behind root/wmi:Microsoft_IPMI.
     let bmc = client.ipmi().await?;

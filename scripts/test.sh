@@ -11,6 +11,10 @@ if [ -n "${CI:-}" ]; then
 fi
 scripts/peers.sh || echo "peers: could not install (tests that need them will SKIP or, under CI, fail)"
 cargo fmt --all -- --check
-cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --all-features -- -D warnings
+# The library alone (default features off): no CLI or simulator code, its own tests.
+cargo clippy --no-default-features --lib --tests -- -D warnings
+cargo test --no-default-features --lib --tests
 cargo test --all-targets
 cargo test --doc
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet

@@ -12,47 +12,25 @@
 //! # Ok(()) }
 //! ```
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::auth::{Credentials, Password};
+use crate::auth::{AuthError, AuthMethod, Credentials, Flow, Password};
 use crate::error::Error;
-use crate::ipmi::{self, Bmc, RawRequest, RawResponse};
+use crate::ipmi::{self, Bmc, RawRequest, RawResponse, RetryPolicy, Retrying};
 use crate::transport::tls::TlsSettings;
 use crate::transport::{
-    AuthMethod, Connection, ConnectionConfig, EncryptionMode, Endpoint, Scheme, TransportError,
+    Connection, ConnectionConfig, EncryptionMode, Endpoint, Scheme, TransportError,
 };
-use crate::wsman::microsoft_ipmi::{self, IpmiInstance};
+use crate::wmi::microsoft_ipmi::{self, IpmiInstance};
+use crate::wmi::operating_system::{self, OperatingSystem};
 use crate::wsman::{
     CimObject, EnumerateOptions, FaultKind, IdentifyResponse, MessageId, Param, Request,
     RequestContext, WsmanError, parse_enumeration, parse_get, parse_identify, parse_invoke,
 };
-
-/// Retries of IPMI requests answered with a transient completion code (C0h busy, C3h timeout,
-/// C4h out of space, D0h–D2h not ready): up to `attempts` tries in all, waiting `initial_backoff`,
-/// doubling up to `max_backoff`. C5h (reservation lost) is left to the procedure that holds the
-/// reservation.
-#[derive(Clone, Copy, Debug)]
-pub struct RetryPolicy {
-    /// Tries in all (1 = no retry). Default 4.
-    pub attempts: u32,
-    /// First wait. Default 100 ms.
-    pub initial_backoff: Duration,
-    /// Longest wait. Default 1 s.
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 4,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(1),
-        }
-    }
-}
 
 /// Builds a [`Client`]; nothing touches the network until the first request.
 #[derive(Debug)]
@@ -67,6 +45,7 @@ pub struct ClientBuilder {
     max_connections: usize,
     retry: RetryPolicy,
     allow_basic_over_http: bool,
+    flow: Flow,
     tls: TlsSettings,
 }
 
@@ -104,6 +83,14 @@ impl ClientBuilder {
     /// Connections to the host at most (default 1: WinRM and the IPMI driver dislike concurrency).
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n.max(1);
+        self
+    }
+    /// Where NTLM's final token goes: [`Flow::EmptyPost`] (default, what every captured client
+    /// does) or [`Flow::Piggyback`] (on the first sealed request, one round trip fewer per
+    /// connection; a server that refuses it is retried once with the captured flow, as nothing
+    /// was processed).
+    pub fn auth_flow(mut self, flow: Flow) -> Self {
+        self.flow = flow;
         self
     }
     /// Retry policy for transient completion codes.
@@ -159,6 +146,7 @@ impl ClientBuilder {
             endpoint,
             credentials,
             auth: self.auth,
+            flow: self.flow,
             encryption: self.encryption,
             connect_timeout: self.connect_timeout,
             request_timeout: self.operation_timeout + Duration::from_secs(5),
@@ -174,7 +162,8 @@ impl ClientBuilder {
                 permits: Semaphore::new(self.max_connections),
                 instance: OnceCell::new(),
                 retry: self.retry,
-                requests: std::sync::atomic::AtomicU64::new(0),
+                requests: AtomicU64::new(0),
+                piggyback_refused: AtomicBool::new(false),
             }),
         })
     }
@@ -187,7 +176,9 @@ struct Inner {
     permits: Semaphore,
     instance: OnceCell<IpmiInstance>,
     retry: RetryPolicy,
-    requests: std::sync::atomic::AtomicU64,
+    requests: AtomicU64,
+    /// The server refused the piggybacked flow once: use the captured one from then on.
+    piggyback_refused: AtomicBool,
 }
 
 /// A WinRM client for one host. Cheap to clone; `Send + Sync`; usable from many tasks (requests
@@ -220,15 +211,14 @@ impl Client {
             max_connections: 1,
             retry: RetryPolicy::default(),
             allow_basic_over_http: false,
+            flow: Flow::default(),
             tls: TlsSettings::default(),
         }
     }
 
     /// WS-Management requests sent so far (authentication round trips not counted).
     pub fn requests_sent(&self) -> u64 {
-        self.inner
-            .requests
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.inner.requests.load(Ordering::Relaxed)
     }
 
     /// The endpoint URL.
@@ -248,32 +238,50 @@ impl Client {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let config = &self.inner.config;
-        let mut last = None;
-        for _ in 0..2 {
+        let base = &self.inner.config;
+        let empty_post = || ConnectionConfig {
+            flow: Flow::EmptyPost,
+            ..base.clone()
+        };
+        let mut fallback = None;
+        if self.inner.piggyback_refused.load(Ordering::Relaxed) {
+            fallback = Some(empty_post());
+        }
+        let mut retried = false;
+        loop {
+            let config = fallback.as_ref().unwrap_or(base);
             let idle = self.inner.idle.lock().expect("pool lock").pop();
             let mut conn = match idle {
                 Some(c) if c.is_usable() => c,
                 _ => Connection::open(config).await?,
             };
-            self.inner
-                .requests
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            match conn.send(config, request.xml.as_bytes()).await {
+            self.inner.requests.fetch_add(1, Ordering::Relaxed);
+            let e = match conn.send(config, request.xml.as_bytes()).await {
                 Ok(reply) => {
                     if conn.is_usable() {
                         self.inner.idle.lock().expect("pool lock").push(conn);
                     }
                     return Ok(reply.body);
                 }
-                Err(e @ TransportError::Closed { .. }) => {
+                Err(e) => e,
+            };
+            // Only what was certainly not processed goes out again, once.
+            match &e {
+                TransportError::NotSent { .. } if !retried => {
                     tracing::debug!(error = %e, "connection closed before the request was written; retrying on a new one");
-                    last = Some(e);
                 }
-                Err(e) => return Err(e.into()),
+                TransportError::Auth {
+                    source: AuthError::PiggybackRefused { .. },
+                    ..
+                } if !retried => {
+                    tracing::debug!(error = %e, "the server refused the piggybacked AUTHENTICATE; using the empty-POST flow");
+                    self.inner.piggyback_refused.store(true, Ordering::Relaxed);
+                    fallback = Some(empty_post());
+                }
+                _ => return Err(e.into()),
             }
+            retried = true;
         }
-        Err(last.expect("loop ran").into())
     }
 
     /// WS-Management Identify, unauthenticated.
@@ -366,48 +374,79 @@ impl Client {
             .await?
             .clone();
         Ok(IpmiBmc {
-            client: self.clone(),
-            instance,
+            bmc: Retrying::new(
+                MicrosoftIpmi {
+                    client: self.clone(),
+                    instance,
+                },
+                self.inner.retry,
+            ),
         })
+    }
+
+    /// The host's running OS (`Win32_OperatingSystem`, the `Primary` instance); `None` when
+    /// WMI lists none.
+    pub async fn operating_system(&self) -> Result<Option<OperatingSystem>, Error> {
+        let items = self
+            .enumerate(
+                &operating_system::resource_uri(),
+                &EnumerateOptions::default(),
+            )
+            .await?;
+        Ok(OperatingSystem::primary(&items))
     }
 }
 
-/// A host's BMC behind `Microsoft_IPMI`: an [`ipmi::Bmc`], so every typed command and
-/// procedure runs on it.
+/// A host's BMC behind `Microsoft_IPMI`, one `RequestResponse` per request, no retries.
 #[derive(Clone, Debug)]
-pub struct IpmiBmc {
+pub struct MicrosoftIpmi {
     client: Client,
     instance: IpmiInstance,
+}
+
+impl MicrosoftIpmi {
+    /// The `Microsoft_IPMI` instance in use.
+    pub fn instance(&self) -> &IpmiInstance {
+        &self.instance
+    }
+}
+
+impl Bmc for MicrosoftIpmi {
+    type Error = Error;
+
+    async fn request(&self, request: RawRequest) -> Result<RawResponse, Error> {
+        let req = microsoft_ipmi::request_response(
+            &self.client.inner.ctx,
+            &self.instance,
+            &request,
+            MessageId::random(),
+        );
+        let body = self.client.send(&req).await?;
+        Ok(microsoft_ipmi::parse_request_response(&body, &req)?)
+    }
+}
+
+/// A host's BMC behind `Microsoft_IPMI`, with the client's [`RetryPolicy`] for transient
+/// completion codes: an [`ipmi::Bmc`], so every typed command and procedure runs on it.
+#[derive(Clone, Debug)]
+pub struct IpmiBmc {
+    bmc: Retrying<MicrosoftIpmi>,
 }
 
 impl IpmiBmc {
     /// The `Microsoft_IPMI` instance in use.
     pub fn instance(&self) -> &IpmiInstance {
-        &self.instance
+        self.bmc.inner().instance()
+    }
+
+    /// The same BMC without retries.
+    pub fn without_retries(&self) -> &MicrosoftIpmi {
+        self.bmc.inner()
     }
 
     /// Sends one raw request, retrying transient completion codes per the client's policy.
     pub async fn raw(&self, request: RawRequest) -> Result<RawResponse, Error> {
-        let policy = self.client.inner.retry;
-        let mut wait = policy.initial_backoff;
-        let mut attempt = 1;
-        loop {
-            let req = microsoft_ipmi::request_response(
-                &self.client.inner.ctx,
-                &self.instance,
-                &request,
-                MessageId::random(),
-            );
-            let body = self.client.send(&req).await?;
-            let response = microsoft_ipmi::parse_request_response(&body, &req)?;
-            if !response.completion.is_transient() || attempt >= policy.attempts {
-                return Ok(response);
-            }
-            tracing::debug!(code = %response.completion, attempt, "transient completion code; retrying");
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(policy.max_backoff);
-            attempt += 1;
-        }
+        self.bmc.request(request).await
     }
 
     /// Runs a typed command.
@@ -424,6 +463,6 @@ impl Bmc for IpmiBmc {
     type Error = Error;
 
     async fn request(&self, request: RawRequest) -> Result<RawResponse, Error> {
-        self.raw(request).await
+        self.bmc.request(request).await
     }
 }

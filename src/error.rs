@@ -4,10 +4,12 @@ use serde::Serialize;
 
 use crate::ipmi::IpmiError;
 use crate::transport::TransportError;
+use crate::wmi::WmiError;
 use crate::wsman::{FaultKind, WsmanError};
 
 /// Every failure the client reports.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Moving the message failed.
     #[error(transparent)]
@@ -18,6 +20,9 @@ pub enum Error {
     /// The BMC refused the request or answered something malformed.
     #[error(transparent)]
     Ipmi(#[from] IpmiError),
+    /// A WMI method's output is inconsistent (e.g. `Microsoft_IPMI.RequestResponse`'s sizes).
+    #[error(transparent)]
+    Wmi(WmiError),
     /// The host has no usable `Microsoft_IPMI` instance.
     #[error("no BMC on {host}: {detail}")]
     NoBmc {
@@ -31,9 +36,20 @@ pub enum Error {
     Config(String),
 }
 
+impl From<WmiError> for Error {
+    fn from(e: WmiError) -> Self {
+        match e {
+            WmiError::Wsman(e) => Error::Wsman(e),
+            WmiError::Ipmi(e) => Error::Ipmi(e),
+            e => Error::Wmi(e),
+        }
+    }
+}
+
 /// The kind of an [`Error`], for programs and for summaries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// Bad settings or arguments.
     Config,
@@ -57,7 +73,36 @@ pub enum ErrorKind {
     Ipmi,
 }
 
+impl ErrorKind {
+    /// The kind's name, as JSON output and summaries spell it (`access_denied`, `no_bmc`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "config",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Auth => "auth",
+            ErrorKind::AccessDenied => "access_denied",
+            ErrorKind::NoBmc => "no_bmc",
+            ErrorKind::Fault => "fault",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Ipmi => "ipmi",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Error {
+    /// Whether the request may have been delivered (and so was not re-sent).
+    pub fn maybe_delivered(&self) -> bool {
+        matches!(self, Error::Transport(t) if t.maybe_delivered())
+    }
+
     /// The kind.
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -76,18 +121,17 @@ impl Error {
                 FaultKind::TimedOut => ErrorKind::Timeout,
                 _ => ErrorKind::Fault,
             },
-            Error::Wsman(WsmanError::Ipmi(_)) | Error::Wsman(_) => ErrorKind::Protocol,
+            Error::Wsman(_) | Error::Wmi(_) => ErrorKind::Protocol,
             Error::Transport(t) => match t {
                 TransportError::Connect { .. }
-                | TransportError::Closed { .. }
-                | TransportError::Http { .. } => ErrorKind::Connect,
+                | TransportError::NotSent { .. }
+                | TransportError::Poisoned { .. }
+                | TransportError::Exchange { .. } => ErrorKind::Connect,
                 TransportError::Timeout { .. } => ErrorKind::Timeout,
-                TransportError::AuthFailed(_) => ErrorKind::Auth,
+                TransportError::Auth { source, .. } if source.is_refusal() => ErrorKind::Auth,
                 TransportError::Tls { .. } => ErrorKind::Tls,
                 TransportError::Config(_) => ErrorKind::Config,
-                TransportError::Ntlm(_)
-                | TransportError::Framing(_)
-                | TransportError::Status { .. } => ErrorKind::Protocol,
+                _ => ErrorKind::Protocol,
             },
         }
     }

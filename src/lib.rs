@@ -16,14 +16,17 @@
 pub mod auth;
 mod client;
 mod error;
+pub mod hosts;
 pub mod ipmi;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod transport;
+pub mod wmi;
 pub mod wsman;
 
-pub use client::{Client, ClientBuilder, IpmiBmc, RetryPolicy};
+pub use client::{Client, ClientBuilder, IpmiBmc, MicrosoftIpmi};
 pub use error::{Error, ErrorKind};
+pub use ipmi::RetryPolicy;
 
 /// The README's examples, compiled and run as doc tests.
 #[doc = include_str!("../README.md")]

@@ -8,7 +8,7 @@ use winrm_ipmi::ipmi::app::{GetDeviceId, GetSystemGuid, SystemInfoParameter};
 use winrm_ipmi::ipmi::sysinfo::{self, StringEncoding};
 use winrm_ipmi::ipmi::{self, CompletionCode, lan};
 use winrm_ipmi::sim::{HostConfig, Simulator};
-use winrm_ipmi::wsman::{EnumerateOptions, ns};
+use winrm_ipmi::wsman::EnumerateOptions;
 use winrm_ipmi::{Client, ErrorKind, RetryPolicy};
 
 fn client(endpoint: &str, user: &str, password: &str) -> Client {
@@ -53,7 +53,7 @@ async fn the_seed_scenarios_and_wmi_reads() {
 
     let os = c
         .enumerate(
-            &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
+            &winrm_ipmi::wmi::class_uri("root/cimv2", "Win32_OperatingSystem"),
             &EnumerateOptions::default(),
         )
         .await
@@ -63,7 +63,7 @@ async fn the_seed_scenarios_and_wmi_reads() {
     // Non-optimized enumeration: a context, then Pull.
     let cs = c
         .enumerate(
-            &ns::wmi_class_uri("root/cimv2", "Win32_ComputerSystem"),
+            &winrm_ipmi::wmi::class_uri("root/cimv2", "Win32_ComputerSystem"),
             &EnumerateOptions {
                 optimize: false,
                 ..Default::default()
@@ -74,7 +74,7 @@ async fn the_seed_scenarios_and_wmi_reads() {
     assert_eq!(cs[0].text("Name"), Some("SIM-HOST-001"));
     let got = c
         .get(
-            winrm_ipmi::wsman::microsoft_ipmi::RESOURCE_URI,
+            winrm_ipmi::wmi::microsoft_ipmi::RESOURCE_URI,
             &[("InstanceName", "root\\system\\0001_0")],
         )
         .await
@@ -115,7 +115,7 @@ async fn faults_come_back_typed() {
     // ... but the same account reads Win32 classes.
     let os = client(ep, "operator", "Op-Passw0rd!")
         .enumerate(
-            &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
+            &winrm_ipmi::wmi::class_uri("root/cimv2", "Win32_OperatingSystem"),
             &EnumerateOptions::default(),
         )
         .await
@@ -129,7 +129,7 @@ async fn faults_come_back_typed() {
     let c = admin(&sim, 0);
     let e = c
         .get(
-            winrm_ipmi::wsman::microsoft_ipmi::RESOURCE_URI,
+            winrm_ipmi::wmi::microsoft_ipmi::RESOURCE_URI,
             &[("InstanceName", "ROOT\\SYSTEM\\9999_0")],
         )
         .await
@@ -143,7 +143,7 @@ async fn faults_come_back_typed() {
     );
     let e = c
         .enumerate(
-            &ns::wmi_class_uri("root/cimv2", "Win32_Nope"),
+            &winrm_ipmi::wmi::class_uri("root/cimv2", "Win32_Nope"),
             &EnumerateOptions::default(),
         )
         .await
@@ -222,7 +222,10 @@ async fn injected_failures() {
     slow.faults.latency = Duration::from_millis(30);
     let sim = with(slow).await;
     let t = std::time::Instant::now();
-    admin(&sim, 0).ipmi().await.unwrap();
+    // Latency is added to each WS-Management reply (not to authentication legs): the
+    // enumeration and one RequestResponse.
+    let bmc = admin(&sim, 0).ipmi().await.unwrap();
+    ipmi::execute(&bmc, GetDeviceId).await.unwrap();
     assert!(
         t.elapsed() >= Duration::from_millis(60),
         "two round trips of added latency"
@@ -362,7 +365,8 @@ async fn encryption_never_needs_allow_unencrypted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generic_invoke_with_selectors_and_array_parameters() {
-    use winrm_ipmi::wsman::{CimValue, Param, microsoft_ipmi};
+    use winrm_ipmi::wmi::microsoft_ipmi;
+    use winrm_ipmi::wsman::{CimValue, Param};
     let sim = Simulator::builder().hosts(1).start().await.unwrap();
     let c = admin(&sim, 0);
     let out = c

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::python_with;
-use winrm_ipmi::auth::Password;
+use winrm_ipmi::auth::{Flow, Password};
 use winrm_ipmi::ipmi::app::GetDeviceId;
 use winrm_ipmi::ipmi::{self, CompletionCode, IpmiError, NetFn, RawRequest};
 use winrm_ipmi::{Client, Error, ErrorKind};
@@ -69,8 +69,13 @@ impl Server {
     }
 
     fn client(&self, password: &str) -> Client {
+        self.client_with(password, Flow::default())
+    }
+
+    fn client_with(&self, password: &str, flow: Flow) -> Client {
         Client::builder(&format!("127.0.0.1:{}", self.port))
             .credentials("TESTDOM\\alice", Password::new(password))
+            .auth_flow(flow)
             .build()
             .unwrap()
     }
@@ -100,7 +105,7 @@ async fn ipmi_over_http_with_ntlm_and_encryption() {
         return;
     };
     let server = Server::start(&py, "happy", &[]);
-    let client = server.client("Passw0rd!");
+    let client = server.client_with("Passw0rd!", Flow::Piggyback);
     let bmc = client.ipmi().await.unwrap();
     assert_eq!(bmc.instance().instance_name, "ROOT\\SYSTEM\\0001_0");
     assert_eq!(bmc.instance().bmc_address, 0x20);
@@ -151,6 +156,91 @@ async fn ipmi_over_http_with_ntlm_and_encryption() {
     assert_nothing_in_clear(&reqs);
 }
 
+/// The default: AUTHENTICATE on an empty POST answered 200, as every captured client does; then
+/// sealed requests without Authorization, on the same connection.
+#[tokio::test]
+async fn the_captured_flow_is_the_default() {
+    let Some(py) = python_with("spnego", "the_captured_flow_is_the_default") else {
+        return;
+    };
+    let server = Server::start(&py, "captured", &["--close-every", "3"]);
+    let client = server.client("Passw0rd!");
+    let bmc = client.ipmi().await.unwrap();
+    for _ in 0..4 {
+        assert_eq!(
+            ipmi::execute(&bmc, GetDeviceId).await.unwrap().product_id,
+            0x0f02
+        );
+    }
+    let reqs = server.requests();
+    // 5 sealed requests (enumerate + 4), the server closing after every third reply: two
+    // connections, each NEGOTIATE (empty), AUTHENTICATE (empty), then sealed bodies only.
+    assert_eq!(
+        reqs.iter().filter(|r| r["sealed"] == true).count(),
+        5,
+        "{reqs:?}"
+    );
+    let conns: std::collections::BTreeSet<u64> =
+        reqs.iter().map(|r| r["conn"].as_u64().unwrap()).collect();
+    assert_eq!(conns.len(), 2, "{reqs:?}");
+    for c in conns {
+        let on: Vec<_> = reqs.iter().filter(|r| r["conn"] == c).collect();
+        assert_eq!(
+            (&on[0]["auth"], &on[0]["length"]),
+            (&"Negotiate".into(), &0.into())
+        );
+        assert_eq!(
+            (&on[1]["auth"], &on[1]["length"]),
+            (&"Negotiate".into(), &0.into())
+        );
+        assert!(
+            on[2..]
+                .iter()
+                .all(|r| r["auth"] == "" && r["sealed"] == true),
+            "{on:?}"
+        );
+    }
+    assert_nothing_in_clear(&reqs);
+}
+
+/// A server that refuses AUTHENTICATE on the first sealed request: the client asked for the
+/// piggybacked flow, is refused (nothing processed), and authenticates again the captured way;
+/// the envelope is processed once.
+#[tokio::test]
+async fn a_refused_piggyback_falls_back_to_the_captured_flow() {
+    let Some(py) = python_with("spnego", "a_refused_piggyback_falls_back") else {
+        return;
+    };
+    let server = Server::start(&py, "nopiggy", &["--refuse-piggyback", "1"]);
+    let client = server.client_with("Passw0rd!", Flow::Piggyback);
+    let bmc = client.ipmi().await.unwrap();
+    assert_eq!(ipmi::execute(&bmc, GetDeviceId).await.unwrap().device_id, 0);
+    let all: Vec<serde_json::Value> = std::fs::read_to_string(&server.log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        all.iter()
+            .filter(|v| v["event"] == "refused-piggyback")
+            .count(),
+        1,
+        "{all:?}"
+    );
+    let reqs = server.requests();
+    // Connection 1: NEGOTIATE, AUTHENTICATE + sealed Enumerate (refused). Connection 2:
+    // NEGOTIATE, AUTHENTICATE (empty), the Enumerate and Get Device ID sealed.
+    let second: Vec<_> = reqs.iter().filter(|r| r["conn"] == 2).collect();
+    assert_eq!(second.len(), 4, "{reqs:?}");
+    assert_eq!(second[1]["length"], 0);
+    assert!(
+        second[2..]
+            .iter()
+            .all(|r| r["sealed"] == true && r["auth"] == "")
+    );
+    assert_nothing_in_clear(&reqs);
+}
+
 #[tokio::test]
 async fn wrong_password_is_an_auth_error() {
     let Some(py) = python_with("spnego", "wrong_password_is_an_auth_error") else {
@@ -194,7 +284,7 @@ async fn server_closing_between_requests_means_new_connections_and_nothing_sent_
         return;
     };
     let server = Server::start(&py, "closeevery", &["--close-every", "1"]);
-    let client = server.client("Passw0rd!");
+    let client = server.client_with("Passw0rd!", Flow::Piggyback);
     let bmc = client.ipmi().await.unwrap();
     for _ in 0..4 {
         assert_eq!(
@@ -266,7 +356,7 @@ fn bad_settings_are_caught_before_any_traffic() {
     assert!(e.to_string().contains("no credentials"), "{e}");
     let e = Client::builder("host")
         .credentials("a", Password::new("b"))
-        .auth(winrm_ipmi::transport::AuthMethod::Basic)
+        .auth(winrm_ipmi::auth::AuthMethod::Basic)
         .encryption(winrm_ipmi::transport::EncryptionMode::Never)
         .build()
         .unwrap_err();
@@ -426,7 +516,7 @@ async fn basic_over_https_and_its_refusals() {
     let basic = |pw: &str| {
         Client::builder(&url)
             .credentials("TESTDOM\\alice", Password::new(pw))
-            .auth(winrm_ipmi::transport::AuthMethod::Basic)
+            .auth(winrm_ipmi::auth::AuthMethod::Basic)
             .thumbprint(&pin)
             .unwrap()
             .build()

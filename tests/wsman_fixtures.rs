@@ -1,7 +1,7 @@
 //! Golden tests: real Windows replies captured by public projects (fixtures/PROVENANCE.md).
 
 use winrm_ipmi::ipmi::{CompletionCode, NetFn, RawRequest};
-use winrm_ipmi::wsman::microsoft_ipmi::{self, IpmiInstance};
+use winrm_ipmi::wmi::microsoft_ipmi::{self, IpmiInstance};
 use winrm_ipmi::wsman::{
     CimValue, EnumerateOptions, FaultKind, MessageId, Operation, Request, RequestContext,
     WsmanError, ns, parse_enumeration, parse_invoke,
@@ -32,7 +32,7 @@ fn fault_of(r: Result<impl std::fmt::Debug, WsmanError>) -> winrm_ipmi::wsman::F
 
 fn any_enumerate(message_id: &str) -> Request {
     ctx().enumerate(
-        &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
+        &winrm_ipmi::wmi::class_uri("root/cimv2", "Win32_OperatingSystem"),
         &EnumerateOptions::default(),
         id(message_id),
     )
@@ -156,7 +156,7 @@ fn invalid_selectors() {
 fn invoke_output_with_array_and_rebound_prefix() {
     let req = ctx()
         .invoke(
-            &ns::wmi_class_uri("root/default", "StdRegProv"),
+            &winrm_ipmi::wmi::class_uri("root/default", "StdRegProv"),
             "EnumKey",
             &[],
             &[],
@@ -175,7 +175,7 @@ fn invoke_output_with_array_and_rebound_prefix() {
     // The same reply read against another method or class is refused, not misread.
     let wrong = ctx()
         .invoke(
-            &ns::wmi_class_uri("root/default", "StdRegProv"),
+            &winrm_ipmi::wmi::class_uri("root/default", "StdRegProv"),
             "EnumValues",
             &[],
             &[],
@@ -227,7 +227,7 @@ fn enumerate_then_pull_pages() {
     assert_eq!(first.items[0].get("Status"), Some(&CimValue::Null));
 
     let pull = ctx().pull(
-        &ns::wmi_class_uri("root/cimv2", "Win32_IP4RouteTable"),
+        &winrm_ipmi::wmi::class_uri("root/cimv2", "Win32_IP4RouteTable"),
         first.context.as_deref().unwrap(),
         32000,
         id("578DC055-B6C4-4387-B39F-E992D0ED76A0"),
@@ -281,24 +281,22 @@ fn request_response_output_in_windows_shape() {
     let short = text.replace("<p:ResponseDataSize>16<", "<p:ResponseDataSize>15<");
     assert!(matches!(
         microsoft_ipmi::parse_request_response(short.as_bytes(), &req),
-        Err(WsmanError::Ipmi(
-            winrm_ipmi::ipmi::IpmiError::SizeMismatch {
-                declared: 15,
-                actual: 16
-            }
-        ))
+        Err(winrm_ipmi::wmi::WmiError::SizeMismatch {
+            declared: 15,
+            actual: 16
+        })
     ));
     let cc = text.replace("<p:CompletionCode>0<", "<p:CompletionCode>193<");
     assert!(matches!(
         microsoft_ipmi::parse_request_response(cc.as_bytes(), &req),
-        Err(WsmanError::Ipmi(
-            winrm_ipmi::ipmi::IpmiError::CompletionCodeMismatch { .. }
-        ))
+        Err(winrm_ipmi::wmi::WmiError::CompletionCodeMismatch { .. })
     ));
     let big = text.replace("<p:ResponseData>159<", "<p:ResponseData>256<");
     assert!(matches!(
         microsoft_ipmi::parse_request_response(big.as_bytes(), &req),
-        Err(WsmanError::InvalidValue { .. })
+        Err(winrm_ipmi::wmi::WmiError::Wsman(
+            WsmanError::InvalidValue { .. }
+        ))
     ));
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use winrm_ipmi::ipmi::{CompletionCode, NetFn, RawRequest, RawResponse};
-use winrm_ipmi::wsman::microsoft_ipmi::{self, IpmiInstance};
+use winrm_ipmi::wmi::microsoft_ipmi::{self, IpmiInstance};
 use winrm_ipmi::wsman::server::parse_request;
 use winrm_ipmi::wsman::{
     CimValue, EnumerateOptions, MessageId, Param, RequestContext, WsmanError, ns,
@@ -72,7 +72,7 @@ fn everything_inserted_is_escaped_and_names_are_checked() {
     let ctx = RequestContext::new("http://h/wsman?a=1&b=<2>");
     let req = ctx
         .invoke(
-            &ns::wmi_class_uri("root/cimv2", "Win32_Process"),
+            &winrm_ipmi::wmi::class_uri("root/cimv2", "Win32_Process"),
             "Create",
             &[("Name", "a\"b'<c>&")],
             &[
@@ -145,7 +145,7 @@ fn enumerate_pull_get_identify_shapes() {
         "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>"
     ));
     let q = ctx.enumerate(
-        &ns::wmi_class_uri("root/cimv2", "*"),
+        &winrm_ipmi::wmi::class_uri("root/cimv2", "*"),
         &EnumerateOptions {
             wql: Some("SELECT Caption FROM Win32_OperatingSystem WHERE Primary = 'true'".into()),
             ..Default::default()
@@ -156,7 +156,7 @@ fn enumerate_pull_get_identify_shapes() {
     let p = ctx.pull(microsoft_ipmi::RESOURCE_URI, "uuid:ctx", 10, id());
     assert!(p.xml.contains("<n:Pull><n:EnumerationContext>uuid:ctx</n:EnumerationContext><n:MaxElements>10</n:MaxElements></n:Pull>"));
     let g = ctx.get(
-        &ns::wmi_class_uri("root/cimv2", "Win32_Service"),
+        &winrm_ipmi::wmi::class_uri("root/cimv2", "Win32_Service"),
         &[("Name", "Spooler")],
         id(),
     );

@@ -4,10 +4,10 @@ use serde_json::json;
 use winrm_ipmi::ipmi::app::{GetDeviceId, GetSystemGuid, SystemInfoParameter};
 use winrm_ipmi::ipmi::sysinfo::{self, StringEncoding};
 use winrm_ipmi::ipmi::{self, IpmiError, RawRequest, lan};
-use winrm_ipmi::wsman::{EnumerateOptions, ns};
 use winrm_ipmi::{Client, Error};
 
-use super::{Command, LanCommand, McCommand, SysinfoCommand, render};
+use super::args::{Command, LanCommand, McCommand, SysinfoCommand};
+use super::render;
 
 /// One host's result.
 pub struct HostOutput {
@@ -31,41 +31,9 @@ pub enum Op {
     Correlate,
 }
 
-const STRINGS_1_TO_5: [SystemInfoParameter; 5] = [
-    SystemInfoParameter::FirmwareVersion,
-    SystemInfoParameter::SystemName,
-    SystemInfoParameter::PrimaryOsName,
-    SystemInfoParameter::OsName,
-    SystemInfoParameter::PresentOsVersion,
-];
-
 fn label(p: SystemInfoParameter) -> String {
-    match p {
-        SystemInfoParameter::FirmwareVersion => "System Firmware Version".into(),
-        SystemInfoParameter::SystemName => "System Name".into(),
-        SystemInfoParameter::PrimaryOsName => "Primary OS Name".into(),
-        SystemInfoParameter::OsName => "OS Name".into(),
-        SystemInfoParameter::PresentOsVersion => "Present OS Version".into(),
-        SystemInfoParameter::BmcUrl => "BMC URL".into(),
-        SystemInfoParameter::BaseOsHypervisorUrl => "OS/Hypervisor URL".into(),
-        other => format!("Parameter {}", other.selector()),
-    }
-}
-
-/// The host's running OS: the `Win32_OperatingSystem` instance marked `Primary` (the first one
-/// when none is marked).
-async fn primary_os(client: &Client) -> Result<Option<winrm_ipmi::wsman::CimObject>, Error> {
-    let mut os = client
-        .enumerate(
-            &ns::wmi_class_uri("root/cimv2", "Win32_OperatingSystem"),
-            &EnumerateOptions::default(),
-        )
-        .await?;
-    let at = os
-        .iter()
-        .position(|o| o.text("Primary") == Some("true"))
-        .unwrap_or(0);
-    Ok((at < os.len()).then(|| os.swap_remove(at)))
+    p.label()
+        .map_or_else(|| format!("Parameter {}", p.selector()), str::to_string)
 }
 
 impl Op {
@@ -82,10 +50,8 @@ impl Op {
             Command::Lan {
                 what: LanCommand::Print { channel },
             } => {
-                if let Some(c) = channel
-                    && !(1..=11).contains(&c)
-                {
-                    return Err(format!("channel {c} is not a LAN channel number (1 to 11)"));
+                if let Some(c) = channel {
+                    lan::lan_channel_number(c).map_err(|e| e.to_string())?;
                 }
                 Op::LanPrint(channel)
             }
@@ -95,13 +61,7 @@ impl Op {
             Command::Sysinfo {
                 what: SysinfoCommand::Set { param, value },
             } => {
-                if matches!(param, SystemInfoParameter::SetInProgress) {
-                    return Err("parameter 0 (set in progress) is not a string".into());
-                }
-                let bytes = StringEncoding::for_text(&value)
-                    .encode(&value)
-                    .map_err(|e| e.to_string())?;
-                sysinfo::string_sets(StringEncoding::for_text(&value), &bytes)
+                sysinfo::validate_string(param, &value, StringEncoding::for_text(&value))
                     .map_err(|e| e.to_string())?;
                 Op::SysinfoSet(param, value)
             }
@@ -109,7 +69,7 @@ impl Op {
                 what: SysinfoCommand::SetOsName,
             } => Op::SetOsName,
             Command::Correlate => Op::Correlate,
-            Command::Sim { .. } | Command::Envelope { .. } => unreachable!("handled before"),
+            _ => return Err("this command does not run against hosts".into()),
         })
     }
 
@@ -217,7 +177,7 @@ impl Op {
             Op::SysinfoGet(param) => {
                 let params: Vec<SystemInfoParameter> = match param {
                     Some(p) => vec![*p],
-                    None => STRINGS_1_TO_5.to_vec(),
+                    None => SystemInfoParameter::SUMMARY.to_vec(),
                 };
                 let mut text = String::new();
                 let mut columns = Vec::new();
@@ -258,11 +218,9 @@ impl Op {
                 })
             }
             Op::SetOsName => {
-                let os = primary_os(client).await?;
+                let os = client.operating_system().await?;
                 let caption = os
-                    .as_ref()
-                    .and_then(|o| o.text("Caption"))
-                    .map(str::trim)
+                    .map(|o| o.caption)
                     .filter(|c| !c.is_empty())
                     .ok_or_else(|| {
                         Error::Wsman(winrm_ipmi::wsman::WsmanError::MissingProperty(
@@ -291,17 +249,9 @@ impl Op {
                 })
             }
             Op::Correlate => {
-                let os = primary_os(client).await?;
-                let first = os.as_ref();
-                let host_name = first
-                    .and_then(|o| o.text("CSName"))
-                    .unwrap_or_default()
-                    .to_string();
-                let caption = first
-                    .and_then(|o| o.text("Caption"))
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string();
+                let os = client.operating_system().await?.unwrap_or_default();
+                let host_name = os.computer_name.unwrap_or_default();
+                let caption = os.caption;
                 let d = ipmi::execute(&bmc, GetDeviceId).await?;
                 let guid = ipmi::execute(&bmc, GetSystemGuid).await.ok();
                 let lans = lan::read_all_lan_configs(&bmc).await?;

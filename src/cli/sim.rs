@@ -1,20 +1,88 @@
 //! `winrm-ipmi sim`: simulated Windows hosts in the foreground.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use winrm_ipmi::sim::{HostConfig, LanTarget, Simulator};
+use winrm_ipmi::auth::Password;
+use winrm_ipmi::sim::{DEMO_ADMIN_PASSWORD, DEMO_OPERATOR, HostConfig, LanTarget, Simulator};
 
-/// Runs the simulator until Ctrl-C.
-pub async fn run_sim(
+use super::args::{Global, SimArgs};
+
+/// What `winrm-ipmi sim` runs, checked.
+pub struct Settings {
     hosts: u32,
     port: u16,
     user: String,
     password: Option<String>,
-    endpoints_file: Option<std::path::PathBuf>,
+    endpoints_file: Option<PathBuf>,
     https: bool,
     forward: Option<LanTarget>,
-) -> ExitCode {
-    let shown_password = password.clone().unwrap_or_else(|| "Sim-Passw0rd!".into());
+}
+
+impl Settings {
+    /// Checks the arguments. The first release's spellings (`sim --hosts N -U NAME`) arrive as
+    /// the global `--hosts`/`-U` and still work.
+    pub fn from_args(a: SimArgs, legacy: &Global) -> Result<Self, String> {
+        let hosts = match (a.count, legacy.hosts_file.as_deref()) {
+            (Some(n), _) => n,
+            (None, None) => 1,
+            (None, Some(n)) => n
+                .parse()
+                .map_err(|_| "sim --count (or --hosts) takes a number of hosts".to_string())?,
+        };
+        let user = a
+            .admin_user
+            .or_else(|| legacy.user.clone())
+            .unwrap_or_else(|| "Administrator".into());
+        let password = match a.password_env {
+            Some(var) => match std::env::var(&var) {
+                Ok(p) if !p.is_empty() => Some(p),
+                _ => return Err(format!("environment variable {var} is not set")),
+            },
+            None => None,
+        };
+        let forward = match a.forward_to {
+            Some(address) => match std::env::var(&a.forward_password_env) {
+                Ok(p) => Some(LanTarget {
+                    address,
+                    user: a.forward_user,
+                    password: Password::new(p),
+                }),
+                Err(_) => {
+                    return Err(format!(
+                        "--forward-to needs the BMC password in ${}",
+                        a.forward_password_env
+                    ));
+                }
+            },
+            None => None,
+        };
+        Ok(Settings {
+            hosts,
+            port: a.port,
+            user,
+            password,
+            endpoints_file: a.endpoints_file,
+            https: a.https,
+            forward,
+        })
+    }
+}
+
+/// Runs the simulator until Ctrl-C.
+pub async fn run(settings: Settings) -> ExitCode {
+    let Settings {
+        hosts,
+        port,
+        user,
+        password,
+        endpoints_file,
+        https,
+        forward,
+    } = settings;
+    let shown_password = password
+        .clone()
+        .unwrap_or_else(|| DEMO_ADMIN_PASSWORD.into());
     let mut builder = Simulator::builder().https(https);
     if port != 0 {
         builder = builder.base_port(port);
@@ -64,11 +132,13 @@ pub async fn run_sim(
     }
     if password.is_some() {
         println!(
-            "administrator: {user} (password from the environment); non-administrator: operator / Op-Passw0rd!"
+            "administrator: {user} (password from the environment); non-administrator: {} / {}",
+            DEMO_OPERATOR.0, DEMO_OPERATOR.1
         );
     } else {
         println!(
-            "administrator: {user} / {shown_password}; non-administrator: operator / Op-Passw0rd!"
+            "administrator: {user} / {shown_password}; non-administrator: {} / {}",
+            DEMO_OPERATOR.0, DEMO_OPERATOR.1
         );
     }
     println!("Ctrl-C stops.");

@@ -165,6 +165,40 @@ impl CompletionCode {
         matches!(self, CompletionCode::Normal)
     }
 
+    /// ipmitool's short text for the code (its `completion_code_vals` table, typos included,
+    /// so output compares byte for byte); `None` where ipmitool prints `Unknown (0xNN)`.
+    pub const fn ipmitool_text(self) -> Option<&'static str> {
+        use CompletionCode::*;
+        Some(match self {
+            Normal => "Command completed normally",
+            NodeBusy => "Node busy",
+            InvalidCommand => "Invalid command",
+            InvalidCommandForLun => "Invalid command on LUN",
+            Timeout => "Timeout",
+            OutOfSpace => "Out of space",
+            ReservationCanceled => "Reservation cancelled or invalid",
+            RequestDataTruncated => "Request data truncated",
+            RequestDataLengthInvalid => "Request data length invalid",
+            RequestDataFieldLengthLimitExceeded => "Request data field length limit exceeded",
+            ParameterOutOfRange => "Parameter out of range",
+            CannotReturnRequestedBytes => "Cannot return number of requested data bytes",
+            NotPresent => "Requested sensor, data, or record not found",
+            InvalidDataField => "Invalid data field in request",
+            IllegalForSensorOrRecordType => "Command illegal for specified sensor or record type",
+            ResponseNotProvided => "Command response could not be provided",
+            DuplicateRequest => "Cannot execute duplicated request",
+            SdrRepositoryInUpdateMode => "SDR Repository in update mode",
+            FirmwareUpdateMode => "Device firmeware in update mode",
+            BmcInitializing => "BMC initialization in progress",
+            DestinationUnavailable => "Destination unavailable",
+            InsufficientPrivilege => "Insufficient privilege level",
+            NotSupportedInPresentState => "Command not supported in present state",
+            SubFunctionDisabled => "Cannot execute command, command disabled",
+            Unspecified => "Unspecified error",
+            DeviceSpecific(_) | CommandSpecific(_) | Reserved(_) => return None,
+        })
+    }
+
     /// The generic text of IPMI 2.0 Table 5-2.
     pub const fn description(self) -> &'static str {
         use CompletionCode::*;

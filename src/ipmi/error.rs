@@ -4,6 +4,7 @@ use super::{CompletionCode, NetFn};
 
 /// What went wrong in building a request or reading a response, independent of how it travelled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum IpmiError {
     /// The NetFn byte is odd (a response NetFn) or above 3Fh.
     #[error("invalid request NetFn 0x{0:02x}: a request NetFn is even and at most 0x3e")]
@@ -18,27 +19,6 @@ pub enum IpmiError {
         len: usize,
         /// The limit.
         max: usize,
-    },
-    /// `ResponseData` was empty: not even the completion code came back.
-    #[error("the IPMI driver returned no response data, not even a completion code")]
-    MissingCompletionCode,
-    /// `ResponseDataSize` disagrees with the number of `ResponseData` bytes.
-    #[error("ResponseDataSize says {declared} bytes but ResponseData holds {actual}")]
-    SizeMismatch {
-        /// `ResponseDataSize`.
-        declared: u32,
-        /// Bytes in `ResponseData`.
-        actual: usize,
-    },
-    /// The `CompletionCode` out-parameter disagrees with `ResponseData[0]`.
-    #[error(
-        "CompletionCode out-parameter 0x{parameter:02x} disagrees with ResponseData[0] 0x{in_data:02x}"
-    )]
-    CompletionCodeMismatch {
-        /// The `CompletionCode` out-parameter.
-        parameter: u8,
-        /// `ResponseData[0]`.
-        in_data: u8,
     },
     /// The BMC answered with a non-zero completion code.
     #[error("{netfn} command 0x{cmd:02x} failed with completion code 0x{:02x}: {}", code.byte(), code.describe_for(*netfn, *cmd))]

@@ -188,7 +188,8 @@ pub async fn read_all_lan_configs<B: Bmc + ?Sized>(bmc: &B) -> Result<Vec<LanCon
     Ok(configs)
 }
 
-fn lan_channel_number(channel: u8) -> Result<Channel, IpmiError> {
+/// Checks that `channel` can be a LAN channel (1 to 0Bh), as given by a user.
+pub fn lan_channel_number(channel: u8) -> Result<Channel, IpmiError> {
     Channel::new(channel)
         .filter(|c| !matches!(c, Channel::Current | Channel::System | Channel::Primary))
         .ok_or_else(|| {

@@ -10,6 +10,7 @@ mod error;
 pub mod lan;
 mod netfn;
 mod raw;
+mod retry;
 pub mod sel;
 pub mod sysinfo;
 #[cfg(all(test, feature = "sim"))]
@@ -20,6 +21,7 @@ pub use completion::{CompletionClass, CompletionCode};
 pub use error::IpmiError;
 pub use netfn::NetFn;
 pub use raw::{DEFAULT_BMC_ADDRESS, MAX_REQUEST_DATA, RawRequest, RawResponse};
+pub use retry::{RetryPolicy, Retrying};
 
 /// The commands `ipmi-rs-core` defines, re-exported: each runs over any [`Bmc`] with [`execute`].
 pub use ipmi_rs_core as core;

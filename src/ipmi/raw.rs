@@ -1,4 +1,5 @@
-//! Raw IPMI requests and responses as `Microsoft_IPMI.RequestResponse` carries them.
+//! Raw IPMI requests and responses: NetFn, command, LUN, responder address, data, and the
+//! completion code.
 
 use serde::Serialize;
 
@@ -108,50 +109,6 @@ impl RawResponse {
         }
     }
 
-    /// Splits the output of `Microsoft_IPMI.RequestResponse`.
-    ///
-    /// Windows returns the completion code as `ResponseData[0]` and counts it in
-    /// `ResponseDataSize`; the `CompletionCode` out-parameter repeats it. Everything is
-    /// cross-checked: an empty `ResponseData`, a size that disagrees with the bytes, or a
-    /// `CompletionCode` that differs from `ResponseData[0]` is an error, never a guess.
-    pub fn from_method_output(
-        completion_code: Option<u8>,
-        response_data_size: Option<u32>,
-        response_data: &[u8],
-    ) -> Result<Self, IpmiError> {
-        if let Some(declared) = response_data_size
-            && declared as usize != response_data.len()
-        {
-            return Err(IpmiError::SizeMismatch {
-                declared,
-                actual: response_data.len(),
-            });
-        }
-        let (&cc, data) = response_data
-            .split_first()
-            .ok_or(IpmiError::MissingCompletionCode)?;
-        if let Some(parameter) = completion_code
-            && parameter != cc
-        {
-            return Err(IpmiError::CompletionCodeMismatch {
-                parameter,
-                in_data: cc,
-            });
-        }
-        Ok(RawResponse {
-            completion: CompletionCode::from_byte(cc),
-            data: data.to_vec(),
-        })
-    }
-
-    /// The bytes as `ResponseData` carries them: completion code first.
-    pub fn to_method_data(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(self.data.len() + 1);
-        v.push(self.completion.byte());
-        v.extend_from_slice(&self.data);
-        v
-    }
-
     /// The data if the completion code is 00h, else the completion as an error naming the
     /// request it answers.
     pub fn into_success(self, netfn: NetFn, cmd: u8) -> Result<Vec<u8>, IpmiError> {
@@ -197,50 +154,6 @@ mod tests {
         assert_eq!(r.lun(), 3);
         assert_eq!(r.responder_or(0x20), 0x20);
         assert_eq!(r.with_responder(0x22).responder_or(0x20), 0x22);
-    }
-
-    // go-ipmi's parseWinIPMIResponse cases (bougou/go-ipmi pkg/open/wmi_ps_windows_test.go) and
-    // ipmiutil's Get Device ID dump (ResponseDataSize 16 = cc + 15 bytes).
-    #[test]
-    fn method_output_is_split_at_the_completion_code() {
-        let r = RawResponse::from_method_output(Some(0), Some(4), &[0, 17, 34, 51]).unwrap();
-        assert_eq!(r.completion, CompletionCode::Normal);
-        assert_eq!(r.data, vec![0x11, 0x22, 0x33]);
-
-        let devid = [0u8, 0, 3, 9, 8, 2, 0x9f, 0x91, 0x12, 0, 2, 0x0f, 0, 0, 0, 0];
-        let r = RawResponse::from_method_output(Some(0), Some(16), &devid).unwrap();
-        assert_eq!(r.data.len(), 15);
-        assert_eq!(r.to_method_data(), devid.to_vec());
-
-        let r = RawResponse::from_method_output(Some(0xc1), Some(1), &[0xc1]).unwrap();
-        assert_eq!(r.completion, CompletionCode::InvalidCommand);
-        assert!(r.data.is_empty());
-    }
-
-    #[test]
-    fn method_output_inconsistencies_are_errors() {
-        assert_eq!(
-            RawResponse::from_method_output(Some(0), Some(3), &[0, 1, 2, 3, 4]),
-            Err(IpmiError::SizeMismatch {
-                declared: 3,
-                actual: 5
-            })
-        );
-        assert_eq!(
-            RawResponse::from_method_output(Some(0), Some(0), &[]),
-            Err(IpmiError::MissingCompletionCode)
-        );
-        assert_eq!(
-            RawResponse::from_method_output(None, None, &[]),
-            Err(IpmiError::MissingCompletionCode)
-        );
-        assert_eq!(
-            RawResponse::from_method_output(Some(0xc0), Some(1), &[0x00]),
-            Err(IpmiError::CompletionCodeMismatch {
-                parameter: 0xc0,
-                in_data: 0
-            })
-        );
     }
 
     #[test]

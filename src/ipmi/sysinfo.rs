@@ -214,6 +214,32 @@ pub fn string_sets(encoding: StringEncoding, bytes: &[u8]) -> Result<Vec<Vec<u8>
         .collect())
 }
 
+/// Checks that `text` can be written to `parameter` in `encoding` (before any traffic), and
+/// returns the Set System Info Parameters data blocks that carry it.
+pub fn validate_string(
+    parameter: SystemInfoParameter,
+    text: &str,
+    encoding: StringEncoding,
+) -> Result<Vec<Vec<u8>>, IpmiError> {
+    encode_string(parameter, text, encoding).map(|(_, sets)| sets)
+}
+
+/// The encoded string and its data blocks.
+fn encode_string(
+    parameter: SystemInfoParameter,
+    text: &str,
+    encoding: StringEncoding,
+) -> Result<(Vec<u8>, Vec<Vec<u8>>), IpmiError> {
+    if matches!(parameter, SystemInfoParameter::SetInProgress) {
+        return Err(IpmiError::InvalidArgument(
+            "parameter 0 (set in progress) is not a string".into(),
+        ));
+    }
+    let bytes = encoding.encode(text)?;
+    let sets = string_sets(encoding, &bytes)?;
+    Ok((bytes, sets))
+}
+
 /// Writes string parameter `parameter` and reads it back.
 ///
 /// The write is bracketed by the set-in-progress handshake (parameter 0: *set in progress*,
@@ -228,14 +254,7 @@ pub async fn write_string<B: Bmc + ?Sized>(
     text: &str,
     encoding: StringEncoding,
 ) -> Result<SystemInfoString, B::Error> {
-    if matches!(parameter, SystemInfoParameter::SetInProgress) {
-        return Err(IpmiError::InvalidArgument(
-            "parameter 0 (set in progress) is not a string".into(),
-        )
-        .into());
-    }
-    let bytes = encoding.encode(text)?;
-    let sets = string_sets(encoding, &bytes)?;
+    let (bytes, sets) = encode_string(parameter, text, encoding)?;
 
     let handshake = match try_execute(bmc, set_in_progress(SET_IN_PROGRESS)).await? {
         Ok(()) => true,

@@ -7,13 +7,18 @@ use std::time::Duration;
 
 use crate::auth::ntlm::PasswordLookup;
 use crate::ipmi::{Bmc, CompletionCode, RawResponse};
-use crate::wsman::microsoft_ipmi::{self, RESOURCE_URI};
-use crate::wsman::ns;
+use crate::wmi::microsoft_ipmi::{self, RESOURCE_URI};
 use crate::wsman::server::{
     FaultSpec, IncomingRequest, enumerate_reply, fault_reply, get_reply, instance_xml, pull_reply,
 };
 
 use super::{BmcConfig, LanBmc, LanChannelConfig, LanTarget, SimBmc};
+
+/// The simulated administrator's password unless one is given (a demo value, printed).
+pub const DEMO_ADMIN_PASSWORD: &str = "Sim-Passw0rd!";
+/// The simulated non-administrator (name, password): authenticates, but is denied
+/// `Microsoft_IPMI`, as Windows denies a non-administrator.
+pub const DEMO_OPERATOR: (&str, &str) = ("operator", "Op-Passw0rd!");
 
 /// An account on the simulated host.
 #[derive(Clone, Debug)]
@@ -29,7 +34,8 @@ pub struct Account {
 /// Failures and delays to inject.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
-    /// Added to every reply.
+    /// Added to every reply that carries a WS-Management response (a slow provider or BMC);
+    /// authentication legs are answered at once.
     pub latency: Duration,
     /// The IPMI driver is not loaded: `Microsoft_IPMI` does not exist (no BMC, or a VM).
     pub no_ipmi_driver: bool,
@@ -101,12 +107,12 @@ impl HostConfig {
             accounts: vec![
                 Account {
                     user: "Administrator".into(),
-                    password: "Sim-Passw0rd!".into(),
+                    password: DEMO_ADMIN_PASSWORD.into(),
                     administrator: true,
                 },
                 Account {
-                    user: "operator".into(),
-                    password: "Op-Passw0rd!".into(),
+                    user: DEMO_OPERATOR.0.into(),
+                    password: DEMO_OPERATOR.1.into(),
                     administrator: false,
                 },
             ],
@@ -133,7 +139,7 @@ pub struct Host {
 }
 
 /// The instance name the simulated driver reports.
-pub const INSTANCE_NAME: &str = "ROOT\\SYSTEM\\0001_0";
+pub const INSTANCE_NAME: &str = microsoft_ipmi::DEFAULT_INSTANCE_NAME;
 
 const WMI_PLUGIN: &str = "WMI Provider";
 
@@ -360,8 +366,9 @@ impl Host {
     fn instances(&self, uri: &str, class: &str) -> Option<Vec<String>> {
         let c = &self.config;
         let s = |v: &str| Some(v.to_string());
-        let uri_is =
-            |ns_path: &str, name: &str| uri.eq_ignore_ascii_case(&ns::wmi_class_uri(ns_path, name));
+        let uri_is = |ns_path: &str, name: &str| {
+            uri.eq_ignore_ascii_case(&crate::wmi::class_uri(ns_path, name))
+        };
         if uri_is("root/wmi", "Microsoft_IPMI") {
             return Some(vec![instance_xml(
                 uri,

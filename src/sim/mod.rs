@@ -12,6 +12,8 @@ mod lan_bmc;
 mod server;
 
 pub use bmc::{BmcConfig, BmcIdentity, LanChannelConfig, SimBmc};
-pub use host::{Account, Faults, Host, HostConfig, INSTANCE_NAME};
+pub use host::{
+    Account, DEMO_ADMIN_PASSWORD, DEMO_OPERATOR, Faults, Host, HostConfig, INSTANCE_NAME,
+};
 pub use lan_bmc::{LanBmc, LanTarget};
 pub use server::{Simulator, SimulatorBuilder};

@@ -289,9 +289,6 @@ async fn handle(
         Ok(b) => b.to_bytes(),
         Err(_) => return response(StatusCode::PAYLOAD_TOO_LARGE, &[], Vec::new(), false),
     };
-    if !host.config.faults.latency.is_zero() {
-        tokio::time::sleep(host.config.faults.latency).await;
-    }
     let mut c = conn.lock().await;
     let header = |name| {
         headers
@@ -401,6 +398,9 @@ async fn handle(
         Ok(r) => r,
         Err(_) => return response(StatusCode::BAD_REQUEST, &[], Vec::new(), false),
     };
+    if !host.config.faults.latency.is_zero() {
+        tokio::time::sleep(host.config.faults.latency).await;
+    }
     let (status, reply) = host.dispatch(&incoming, &account).await;
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     c.replies += 1;

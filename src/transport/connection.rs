@@ -1,16 +1,14 @@
-//! One WinRM connection: a TCP connection driven by hyper's HTTP/1.1 client, owning its
-//! authentication context and sealing state.
+//! One WinRM connection: a TCP (or TLS) connection driven by hyper's HTTP/1.1 client, owning
+//! its authentication context and sealing state.
 //!
-//! NTLM authenticates the connection once: NEGOTIATE on an empty POST, the CHALLENGE in the 401,
-//! then the AUTHENTICATE carried by the first real request, whose body is already sealed (as
-//! Windows' own client does, MS-WSMV §4.5). Later requests carry no Authorization header and
-//! are sealed with the same context. Nothing is sent in clear while sealing is on.
+//! The authentication exchange is [`AuthExchange`]'s (sans-IO); this file only moves its legs:
+//! it writes each POST, reads each reply (bounded), seals and unseals bodies with the context the
+//! exchange hands over, and keeps track of whether a failed request may have been delivered.
+//! Nothing is sent in clear while sealing is on.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use http::header::{
     AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, USER_AGENT, WWW_AUTHENTICATE,
@@ -25,25 +23,20 @@ use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
-use super::{Endpoint, Scheme, TransportError, encryption, tls};
-use crate::auth::Credentials;
-use crate::auth::ntlm::{ChannelBindings, InitiatorOptions, NtlmInitiator, SessionSecurity};
+use super::{Endpoint, Phase, Scheme, TransportError, encryption, tls};
+use crate::auth::basic::Basic;
+use crate::auth::ntlm::{ChannelBindings, InitiatorOptions, Ntlm};
+use crate::auth::{
+    AuthError, AuthExchange, AuthMethod, Credentials, Flow, Mechanism, MessageSecurity, Next,
+};
 use crate::wsman::MAX_REPLY_BYTES;
 
 const SOAP_CONTENT_TYPE: &str = "application/soap+xml;charset=UTF-8";
 const USER_AGENT_VALUE: &str = concat!("winrm-ipmi/", env!("CARGO_PKG_VERSION"));
 
-/// How to authenticate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuthMethod {
-    /// NTLMv2 inside `Negotiate` (or `NTLM` if that is all the server offers).
-    Ntlm,
-    /// Basic: over HTTPS, or over HTTP only with [`ConnectionConfig::allow_basic_over_http`].
-    Basic,
-}
-
 /// Whether bodies are sealed (MS-WSMV message encryption).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EncryptionMode {
     /// Seal on HTTP, not on HTTPS.
     Auto,
@@ -62,9 +55,11 @@ pub struct ConnectionConfig {
     pub credentials: Credentials,
     /// How to authenticate.
     pub auth: AuthMethod,
+    /// Where the final authentication token goes (connection-bound mechanisms).
+    pub flow: Flow,
     /// Whether to seal.
     pub encryption: EncryptionMode,
-    /// TCP connect limit.
+    /// TCP connect (and TLS handshake) limit.
     pub connect_timeout: Duration,
     /// Limit for one request, from writing it to having its reply (OperationTimeout + margin).
     pub request_timeout: Duration,
@@ -76,7 +71,8 @@ pub struct ConnectionConfig {
 }
 
 impl ConnectionConfig {
-    fn seals(&self) -> bool {
+    /// Whether bodies are sealed on this connection.
+    pub fn seals(&self) -> bool {
         match self.encryption {
             EncryptionMode::Always => true,
             EncryptionMode::Never => false,
@@ -86,7 +82,7 @@ impl ConnectionConfig {
 
     /// Checks the combination before any traffic.
     pub fn validate(&self) -> Result<(), TransportError> {
-        if self.auth == AuthMethod::Basic {
+        if !self.auth.is_connection_bound() {
             if self.seals() {
                 return Err(TransportError::Config(
                     "message encryption needs NTLM; Basic cannot seal (use HTTPS, or --auth ntlm)"
@@ -106,6 +102,22 @@ impl ConnectionConfig {
         }
         Ok(())
     }
+
+    /// The mechanism for a new connection (`channel_binding`: the TLS connection's RFC 5929
+    /// `tls-server-end-point` data).
+    fn mechanism(&self, channel_binding: Option<Vec<u8>>) -> Box<dyn Mechanism> {
+        match self.auth {
+            AuthMethod::Ntlm => Box::new(Ntlm::new(
+                self.credentials.clone(),
+                InitiatorOptions {
+                    target_spn: Some(format!("HTTP/{}", self.endpoint.host)),
+                    channel_bindings: channel_binding.map(ChannelBindings::from_application_data),
+                    ..Default::default()
+                },
+            )),
+            AuthMethod::Basic => Box::new(Basic::new(&self.credentials)),
+        }
+    }
 }
 
 /// A reply: HTTP status and the (unsealed) SOAP envelope. 200 carries a response, 500 a fault.
@@ -118,12 +130,14 @@ pub struct Reply {
 }
 
 enum AuthState {
-    /// NTLM, not yet authenticated.
-    NtlmPending,
-    /// NTLM done; `Some` when sealing (boxed: two RC4 states and two keyed HMACs).
-    Ntlm(Option<Box<SessionSecurity>>),
-    /// Basic, with the header value.
-    Basic(String),
+    /// Not yet authenticated.
+    Pending,
+    /// Authenticated: the sealing context (when sealing), and the header every request carries
+    /// (per-request mechanisms).
+    Ready {
+        security: Option<Box<dyn MessageSecurity>>,
+        header: Option<String>,
+    },
 }
 
 /// One authenticated TCP connection. Not shareable: one request at a time, in order.
@@ -131,7 +145,7 @@ pub struct Connection {
     sender: SendRequest<Full<Bytes>>,
     task: JoinHandle<()>,
     auth: AuthState,
-    /// RFC 5929 channel binding data of the TLS connection, for NTLM.
+    /// RFC 5929 channel binding data of the TLS connection.
     channel_binding: Option<Vec<u8>>,
     label: String,
     host_header: String,
@@ -139,6 +153,8 @@ pub struct Connection {
     /// Set while a request is in flight; a request cancelled or failed mid-way leaves it set,
     /// and the connection is not used again.
     poisoned: bool,
+    /// Where the request in flight is (for timeouts: may it have been delivered?).
+    phase: Phase,
     requests: u64,
 }
 
@@ -156,9 +172,42 @@ struct Outgoing {
     identify: bool,
 }
 
+impl Outgoing {
+    fn empty(authorization: Option<String>) -> Self {
+        Outgoing {
+            body: Vec::new(),
+            content_type: SOAP_CONTENT_TYPE,
+            authorization,
+            identify: false,
+        }
+    }
+
+    /// The envelope, sealed when a context is given.
+    fn envelope(
+        envelope: &[u8],
+        security: Option<&mut (dyn MessageSecurity + 'static)>,
+        authorization: Option<String>,
+    ) -> Self {
+        match security {
+            Some(s) => Outgoing {
+                body: encryption::seal(s, envelope),
+                content_type: encryption::CONTENT_TYPE,
+                authorization,
+                identify: false,
+            },
+            None => Outgoing {
+                body: envelope.to_vec(),
+                content_type: SOAP_CONTENT_TYPE,
+                authorization,
+                identify: false,
+            },
+        }
+    }
+}
+
 impl Connection {
-    /// Opens a TCP connection and the HTTP/1.1 session on it. Authentication happens with the
-    /// first request.
+    /// Opens a TCP connection (and TLS on it) and the HTTP/1.1 session. Authentication happens
+    /// with the first request.
     pub async fn open(config: &ConnectionConfig) -> Result<Connection, TransportError> {
         config.validate()?;
         let ep = &config.endpoint;
@@ -166,7 +215,7 @@ impl Connection {
         let connect = TcpStream::connect((ep.host.as_str(), ep.port));
         let stream = tokio::time::timeout(config.connect_timeout, connect)
             .await
-            .map_err(|_| timeout("connect", &label, config.connect_timeout))?
+            .map_err(|_| timeout(Phase::Connect, &label, config.connect_timeout))?
             .map_err(|source| TransportError::Connect {
                 endpoint: label.clone(),
                 source,
@@ -182,7 +231,7 @@ impl Connection {
                 let handshake = TlsConnector::from(tls.clone()).connect(name, stream);
                 let tls_stream = tokio::time::timeout(config.connect_timeout, handshake)
                     .await
-                    .map_err(|_| timeout("TLS handshake", &label, config.connect_timeout))?
+                    .map_err(|_| timeout(Phase::TlsHandshake, &label, config.connect_timeout))?
                     .map_err(|e| TransportError::Tls {
                         endpoint: label.clone(),
                         message: e.to_string(),
@@ -201,24 +250,16 @@ impl Connection {
                 (sender, task, None)
             }
         };
-        let auth = match config.auth {
-            AuthMethod::Ntlm => AuthState::NtlmPending,
-            AuthMethod::Basic => {
-                let c = &config.credentials;
-                let raw =
-                    zeroize::Zeroizing::new(format!("{}:{}", c.account(), c.password().expose()));
-                AuthState::Basic(format!("Basic {}", B64.encode(raw.as_bytes())))
-            }
-        };
         Ok(Connection {
             sender,
             task,
-            auth,
+            auth: AuthState::Pending,
             channel_binding,
             host_header: ep.authority(),
             path: ep.path.clone(),
             label,
             poisoned: false,
+            phase: Phase::Authenticate,
             requests: 0,
         })
     }
@@ -244,7 +285,7 @@ impl Connection {
         let limit = config.request_timeout;
         match tokio::time::timeout(limit, self.exchange(config, envelope)).await {
             Ok(r) => r,
-            Err(_) => Err(self.timed_out(limit)),
+            Err(_) => Err(timeout(self.phase, &self.label, limit)),
         }
     }
 
@@ -257,11 +298,10 @@ impl Connection {
         self.begin()?;
         let limit = config.request_timeout;
         let exchange = async {
+            self.phase = Phase::Request;
             let out = Outgoing {
-                body: envelope.to_vec(),
-                content_type: SOAP_CONTENT_TYPE,
-                authorization: None,
                 identify: true,
+                ..Outgoing::envelope(envelope, None, None)
             };
             let (status, headers, body) = self.post(out).await?;
             let reply = self.reply(status, &headers, body, false)?;
@@ -270,7 +310,7 @@ impl Connection {
         };
         match tokio::time::timeout(limit, exchange).await {
             Ok(r) => r,
-            Err(_) => Err(self.timed_out(limit)),
+            Err(_) => Err(timeout(self.phase, &self.label, limit)),
         }
     }
 
@@ -278,17 +318,12 @@ impl Connection {
     /// dropped), the mark stays and the connection is not used again.
     fn begin(&mut self) -> Result<(), TransportError> {
         if self.poisoned {
-            return Err(TransportError::Http {
+            return Err(TransportError::Poisoned {
                 endpoint: self.label.clone(),
-                message: "the connection was left in an unknown state by an earlier request".into(),
             });
         }
         self.poisoned = true;
         Ok(())
-    }
-
-    fn timed_out(&self, limit: Duration) -> TransportError {
-        timeout("request", &self.label, limit)
     }
 
     async fn exchange(
@@ -297,113 +332,94 @@ impl Connection {
         envelope: &[u8],
     ) -> Result<Reply, TransportError> {
         let seal = config.seals();
-        let reply = match &mut self.auth {
-            AuthState::Basic(header) => {
-                let out = Outgoing {
-                    body: envelope.to_vec(),
-                    content_type: SOAP_CONTENT_TYPE,
-                    authorization: Some(header.clone()),
-                    identify: false,
-                };
-                let (status, headers, body) = self.post(out).await?;
-                if status == StatusCode::UNAUTHORIZED {
-                    return Err(TransportError::AuthFailed(format!(
-                        "{} refused Basic authentication for {}: wrong password, or Basic is disabled on the service",
-                        self.label,
-                        config.credentials.account()
-                    )));
-                }
-                self.reply(status, &headers, body, false)?
-            }
-            AuthState::Ntlm(session) => {
-                let out = match session.as_mut() {
-                    Some(s) => sealed(s, envelope, None),
-                    None => plain(envelope, None),
-                };
-                let (status, headers, body) = self.post(out).await?;
-                if status == StatusCode::UNAUTHORIZED {
-                    return Err(TransportError::AuthFailed(format!(
-                        "{} dropped the authenticated session (HTTP 401 on an authenticated connection)",
-                        self.label
-                    )));
-                }
-                self.reply(status, &headers, body, seal)?
-            }
-            AuthState::NtlmPending => self.authenticate_ntlm(config, envelope, seal).await?,
+        if let AuthState::Pending = self.auth
+            && let Some(reply) = self.authenticate(config, envelope, seal).await?
+        {
+            self.poisoned = false;
+            self.requests += 1;
+            return Ok(reply);
+        }
+        let AuthState::Ready { security, header } = &mut self.auth else {
+            unreachable!("authenticate leaves the connection ready or fails");
         };
+        self.phase = Phase::Request;
+        let out = Outgoing::envelope(envelope, security.as_deref_mut(), header.clone());
+        let (status, headers, body) = self.post(out).await?;
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(self.auth_error(AuthError::SessionRefused { plaintext: !seal }));
+        }
+        let reply = self.reply(status, &headers, body, seal)?;
         self.poisoned = false;
         self.requests += 1;
         Ok(reply)
     }
 
-    async fn authenticate_ntlm(
+    /// Runs the authentication exchange's legs. Returns the reply when the last leg carried the
+    /// envelope (Basic; NTLM with [`Flow::Piggyback`]).
+    async fn authenticate(
         &mut self,
         config: &ConnectionConfig,
         envelope: &[u8],
         seal: bool,
-    ) -> Result<Reply, TransportError> {
-        let options = InitiatorOptions {
-            target_spn: Some(format!("HTTP/{}", config.endpoint.host)),
-            channel_bindings: self
-                .channel_binding
-                .clone()
-                .map(ChannelBindings::from_application_data),
-            ..Default::default()
-        };
-        let mut scheme = "Negotiate";
-        let mut initiator;
-        let challenge = loop {
-            initiator = NtlmInitiator::new(config.credentials.clone(), options.clone());
-            let negotiate = initiator.negotiate();
-            let out = Outgoing {
-                body: Vec::new(),
-                content_type: SOAP_CONTENT_TYPE,
-                authorization: Some(format!("{scheme} {}", B64.encode(&negotiate))),
-                identify: false,
-            };
-            let (status, headers, _) = self.post(out).await?;
-            if status != StatusCode::UNAUTHORIZED {
-                return Err(TransportError::Status {
-                    status: status.as_u16(),
-                    endpoint: self.label.clone(),
-                    meaning: "expected an NTLM challenge (401) to our NEGOTIATE".into(),
-                });
-            }
-            let offered = offered_schemes(&headers);
-            if let Some(token) = token_for(&headers, scheme) {
-                break token;
-            }
-            if scheme == "Negotiate" && offered.iter().any(|s| s.eq_ignore_ascii_case("NTLM")) {
-                scheme = "NTLM";
-                continue;
-            }
-            return Err(TransportError::AuthFailed(format!(
-                "{} offers no NTLM challenge (WWW-Authenticate: {}); is Negotiate/NTLM enabled on the WinRM service?",
-                self.label,
-                if offered.is_empty() {
-                    "none".to_string()
+    ) -> Result<Option<Reply>, TransportError> {
+        let mut exchange =
+            AuthExchange::new(config.mechanism(self.channel_binding.clone()), config.flow);
+        let mut leg = exchange.start().map_err(|e| self.auth_error(e))?;
+        loop {
+            let out = if leg.carries_envelope {
+                self.phase = Phase::Request;
+                let security = if seal {
+                    Some(exchange.security().ok_or_else(|| TransportError::Sealing {
+                        endpoint: self.label.clone(),
+                        message: "the authentication gave no sealing context",
+                    })?)
                 } else {
-                    offered.join(", ")
+                    None
+                };
+                Outgoing::envelope(envelope, security, leg.authorization.take())
+            } else {
+                self.phase = Phase::Authenticate;
+                Outgoing::empty(leg.authorization.take())
+            };
+            let (status, headers, body) = self.post(out).await?;
+            let challenges: Vec<&str> = headers
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            let next = exchange
+                .receive(status.as_u16(), &challenges)
+                .map_err(|e| self.auth_error(e))?;
+            match next {
+                Next::Send(l) => leg = l,
+                Next::Authenticated | Next::Reply => {
+                    let header = exchange
+                        .per_request_header()
+                        .map_err(|e| self.auth_error(e))?;
+                    let security = if seal { exchange.take_security() } else { None };
+                    self.auth = AuthState::Ready { security, header };
+                    if next == Next::Authenticated {
+                        return Ok(None);
+                    }
+                    return self.reply(status, &headers, body, seal).map(Some);
                 }
-            )));
-        };
-        let (authenticate, mut session) = initiator.authenticate(&challenge)?;
-        let authorization = Some(format!("{scheme} {}", B64.encode(&authenticate)));
-        let out = if seal {
-            sealed(&mut session, envelope, authorization)
-        } else {
-            plain(envelope, authorization)
-        };
-        let (status, headers, body) = self.post(out).await?;
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(TransportError::AuthFailed(format!(
-                "{} refused the credentials for {}: wrong password, unknown account, or the account may not log on through WinRM",
-                self.label,
-                config.credentials.account()
-            )));
+            }
         }
-        self.auth = AuthState::Ntlm(seal.then(|| Box::new(session)));
-        self.reply(status, &headers, body, seal)
+    }
+
+    fn auth_error(&self, source: AuthError) -> TransportError {
+        TransportError::Auth {
+            endpoint: self.label.clone(),
+            source,
+        }
+    }
+
+    fn exchange_error(&self, message: String) -> TransportError {
+        TransportError::Exchange {
+            endpoint: self.label.clone(),
+            phase: self.phase,
+            message,
+        }
     }
 
     /// Writes one POST and reads the whole reply (bounded).
@@ -425,12 +441,9 @@ impl Connection {
         }
         let request = builder
             .body(Full::new(Bytes::from(out.body)))
-            .map_err(|e| TransportError::Http {
-                endpoint: self.label.clone(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| self.exchange_error(format!("building the request: {e}")))?;
         if self.sender.ready().await.is_err() {
-            return Err(TransportError::Closed {
+            return Err(TransportError::NotSent {
                 endpoint: self.label.clone(),
             });
         }
@@ -440,14 +453,11 @@ impl Connection {
                 // The request comes back only if it was never written.
                 let unsent = e.take_message().is_some();
                 return Err(if unsent {
-                    TransportError::Closed {
+                    TransportError::NotSent {
                         endpoint: self.label.clone(),
                     }
                 } else {
-                    TransportError::Http {
-                        endpoint: self.label.clone(),
-                        message: e.into_error().to_string(),
-                    }
+                    self.exchange_error(e.into_error().to_string())
                 });
             }
         };
@@ -455,8 +465,9 @@ impl Connection {
         let body = Limited::new(body, MAX_REPLY_BYTES * 2)
             .collect()
             .await
-            .map_err(|e| TransportError::Http {
+            .map_err(|e| TransportError::Exchange {
                 endpoint: self.label.clone(),
+                phase: Phase::Reply,
                 message: format!("reading the reply: {e}"),
             })?
             .to_bytes();
@@ -483,20 +494,26 @@ impl Connection {
             });
         }
         let body = if encrypted {
-            let AuthState::Ntlm(Some(session)) = &mut self.auth else {
-                return Err(TransportError::Status {
-                    status: status_u16,
+            let AuthState::Ready {
+                security: Some(security),
+                ..
+            } = &mut self.auth
+            else {
+                return Err(TransportError::Sealing {
                     endpoint: self.label.clone(),
-                    meaning: "the reply is sealed but this connection has no sealing context"
-                        .into(),
+                    message: "the reply is sealed but this connection has no sealing context",
                 });
             };
-            encryption::unseal(session, &body)?
+            encryption::unseal(security.as_mut(), &body).map_err(|source| {
+                TransportError::Framing {
+                    endpoint: self.label.clone(),
+                    source,
+                }
+            })?
         } else if sealing {
-            return Err(TransportError::Status {
-                status: status_u16,
+            return Err(TransportError::Sealing {
                 endpoint: self.label.clone(),
-                meaning: "the reply is not encrypted although our request was; refusing it".into(),
+                message: "the reply is not encrypted although our request was; refusing it",
             });
         } else {
             body.to_vec()
@@ -508,9 +525,9 @@ impl Connection {
     }
 }
 
-fn timeout(what: &'static str, endpoint: &str, limit: Duration) -> TransportError {
+fn timeout(phase: Phase, endpoint: &str, limit: Duration) -> TransportError {
     TransportError::Timeout {
-        what,
+        phase,
         endpoint: endpoint.to_string(),
         secs: limit.as_secs_f64(),
     }
@@ -526,8 +543,9 @@ where
 {
     let (sender, conn) = http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
         .await
-        .map_err(|e| TransportError::Http {
+        .map_err(|e| TransportError::Exchange {
             endpoint: label.to_string(),
+            phase: Phase::Connect,
             message: e.to_string(),
         })?;
     let task = tokio::spawn(async move {
@@ -536,56 +554,6 @@ where
         }
     });
     Ok((sender, task))
-}
-
-fn sealed(
-    session: &mut SessionSecurity,
-    envelope: &[u8],
-    authorization: Option<String>,
-) -> Outgoing {
-    Outgoing {
-        body: encryption::seal(session, envelope),
-        content_type: encryption::CONTENT_TYPE,
-        authorization,
-        identify: false,
-    }
-}
-
-fn plain(envelope: &[u8], authorization: Option<String>) -> Outgoing {
-    Outgoing {
-        body: envelope.to_vec(),
-        content_type: SOAP_CONTENT_TYPE,
-        authorization,
-        identify: false,
-    }
-}
-
-fn offered_schemes(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all(WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|v| v.split_whitespace().next())
-        .map(str::to_string)
-        .collect()
-}
-
-/// The token in `WWW-Authenticate: <scheme> <base64>`.
-fn token_for(headers: &HeaderMap, scheme: &str) -> Option<Vec<u8>> {
-    headers
-        .get_all(WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .find_map(|v| {
-            let mut it = v.split_whitespace();
-            let s = it.next()?;
-            let t = it.next()?;
-            s.eq_ignore_ascii_case(scheme)
-                .then(|| B64.decode(t).ok())
-                .flatten()
-        })
 }
 
 fn status_meaning(status: u16) -> &'static str {

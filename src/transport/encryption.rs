@@ -8,7 +8,7 @@
 //! ciphertext; the variants other stacks send (no tabs, `-- Encrypted Boundary`, no final `--`,
 //! any header case) are accepted.
 
-use crate::auth::ntlm::{NtlmError, SIGNATURE_LEN, SessionSecurity};
+use crate::auth::{MessageSecurity, SecurityError};
 
 /// The `Content-Type` of a sealed SPNEGO/NTLM message.
 pub const CONTENT_TYPE: &str = "multipart/encrypted;protocol=\"application/HTTP-SPNEGO-session-encrypted\";boundary=\"Encrypted Boundary\"";
@@ -18,13 +18,14 @@ const BOUNDARY: &str = "Encrypted Boundary";
 
 /// A framing or sealing error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FramingError {
     /// The body is not in the MS-WSMV encrypted form.
     #[error("malformed encrypted body: {0}")]
     Malformed(String),
     /// The sealed content did not verify.
     #[error(transparent)]
-    Ntlm(#[from] NtlmError),
+    Security(#[from] SecurityError),
 }
 
 fn malformed(s: impl Into<String>) -> FramingError {
@@ -33,22 +34,22 @@ fn malformed(s: impl Into<String>) -> FramingError {
 
 /// Seals `plaintext` (a UTF-8 SOAP envelope) and frames it; returns the body to send with
 /// [`CONTENT_TYPE`].
-pub fn seal(session: &mut SessionSecurity, plaintext: &[u8]) -> Vec<u8> {
+pub fn seal(session: &mut dyn MessageSecurity, plaintext: &[u8]) -> Vec<u8> {
+    let header_len = session.header_len();
     let header = format!(
         "--{BOUNDARY}\r\n\tContent-Type: {PROTOCOL}\r\n\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length={}\r\n--{BOUNDARY}\r\n\tContent-Type: application/octet-stream\r\n",
         plaintext.len()
     );
     let trailer = format!("--{BOUNDARY}--\r\n");
     let mut out =
-        Vec::with_capacity(header.len() + 4 + SIGNATURE_LEN + plaintext.len() + trailer.len());
+        Vec::with_capacity(header.len() + 4 + header_len + plaintext.len() + trailer.len());
     out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(&(SIGNATURE_LEN as u32).to_le_bytes());
+    out.extend_from_slice(&(header_len as u32).to_le_bytes());
     let sig_at = out.len();
-    out.extend_from_slice(&[0; SIGNATURE_LEN]);
-    let body_at = out.len();
+    out.resize(sig_at + header_len, 0);
     out.extend_from_slice(plaintext);
-    let sig = session.seal(&mut out[body_at..]);
-    out[sig_at..body_at].copy_from_slice(&sig);
+    let (head, body) = out[sig_at..].split_at_mut(header_len);
+    session.wrap(body, head);
     out.extend_from_slice(trailer.as_bytes());
     out
 }
@@ -72,8 +73,8 @@ pub struct Framed<'a> {
     pub ciphertext: &'a [u8],
 }
 
-/// Splits a framed body by its lengths.
-pub fn parse(body: &[u8]) -> Result<Framed<'_>, FramingError> {
+/// Splits a framed body by its lengths; the header (signature) must be `header_len` bytes.
+pub fn parse(body: &[u8], header_len: usize) -> Result<Framed<'_>, FramingError> {
     let mut rest = body;
     boundary_line(&mut rest, false)?;
     let mut length = None;
@@ -126,12 +127,15 @@ pub fn parse(body: &[u8]) -> Result<Framed<'_>, FramingError> {
         .get(..4)
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
         .ok_or_else(|| malformed("no signature length"))?;
-    if sig_len != SIGNATURE_LEN {
+    if sig_len != header_len {
         return Err(malformed(format!(
-            "signature length {sig_len}, expected {SIGNATURE_LEN} (NTLM)"
+            "signature length {sig_len}, expected {header_len}"
         )));
     }
-    let needed = 4 + sig_len + length;
+    // Peer-supplied lengths: checked arithmetic, never a wrap.
+    let needed = (4 + sig_len)
+        .checked_add(length)
+        .ok_or_else(|| malformed(format!("Length {length} is absurd")))?;
     if rest.len() < needed {
         return Err(malformed(format!(
             "body ends after {} bytes of a {needed}-byte sealed part",
@@ -155,10 +159,10 @@ pub fn parse(body: &[u8]) -> Result<Framed<'_>, FramingError> {
 }
 
 /// Parses and unseals a framed body; returns the plaintext envelope.
-pub fn unseal(session: &mut SessionSecurity, body: &[u8]) -> Result<Vec<u8>, FramingError> {
-    let framed = parse(body)?;
+pub fn unseal(session: &mut dyn MessageSecurity, body: &[u8]) -> Result<Vec<u8>, FramingError> {
+    let framed = parse(body, session.header_len())?;
     let mut plaintext = framed.ciphertext.to_vec();
-    session.unseal(&mut plaintext, framed.signature)?;
+    session.unwrap(framed.signature, &mut plaintext)?;
     Ok(plaintext)
 }
 
@@ -221,7 +225,7 @@ fn boundary_line(rest: &mut &[u8], closing: bool) -> Result<(), FramingError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::ntlm::Role;
+    use crate::auth::ntlm::{Role, SessionSecurity};
 
     fn pair() -> (SessionSecurity, SessionSecurity) {
         let k = [7u8; 16];
@@ -243,7 +247,7 @@ mod tests {
     fn real_windows_reply_is_parsed_by_lengths() {
         let body = capture();
         assert_eq!(body.len(), 2420);
-        let f = parse(&body).unwrap();
+        let f = parse(&body, 16).unwrap();
         assert_eq!(f.length, 2162);
         assert_eq!(f.charset, "UTF-8");
         assert_eq!(f.ciphertext.len(), 2162);
@@ -305,7 +309,7 @@ mod tests {
         body.extend_from_slice(&[9; 16]);
         body.extend_from_slice(ct);
         body.extend_from_slice(b"--Encrypted Boundary--\r\n");
-        let f = parse(&body).unwrap();
+        let f = parse(&body, 16).unwrap();
         assert_eq!(f.ciphertext, ct);
     }
 
@@ -314,29 +318,39 @@ mod tests {
         let (mut client, mut server) = pair();
         let body = seal(&mut client, b"<x>data</x>");
         assert!(matches!(
-            parse(&body[..body.len() - 30]),
+            parse(&body[..body.len() - 30], 16),
             Err(FramingError::Malformed(_))
         ));
         assert!(matches!(
-            parse(b"<s:Envelope/>"),
+            parse(b"<s:Envelope/>", 16),
             Err(FramingError::Malformed(_))
         ));
         let mut long = body.clone();
         long.extend_from_slice(b"trailing");
-        assert!(matches!(parse(&long), Err(FramingError::Malformed(_))));
+        assert!(matches!(parse(&long, 16), Err(FramingError::Malformed(_))));
         let wrong_len = String::from_utf8_lossy(&body)
             .replace("Length=11", "Length=12")
             .into_bytes();
-        assert!(parse(&wrong_len).is_err());
+        assert!(parse(&wrong_len, 16).is_err());
         let mut tampered = body.clone();
         let n = tampered.len();
         tampered[n - 25] ^= 1;
         assert_eq!(
             unseal(&mut server, &tampered),
-            Err(FramingError::Ntlm(NtlmError::BadSignature))
+            Err(FramingError::Security(SecurityError::BadSignature))
         );
+        // A Length near the integer maximum is refused, not wrapped into a slice panic.
+        for huge in ["18446744073709551615", "18446744073709551600", "4294967295"] {
+            let absurd = String::from_utf8_lossy(&body)
+                .replace("Length=11", &format!("Length={huge}"))
+                .into_bytes();
+            assert!(matches!(
+                unseal(&mut server, &absurd),
+                Err(FramingError::Malformed(_))
+            ));
+        }
         for cut in 0..body.len() {
-            let _ = parse(&body[..cut]);
+            let _ = parse(&body[..cut], 16);
         }
     }
 }

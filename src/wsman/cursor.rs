@@ -216,6 +216,7 @@ impl<'x, 't> Cursor<'x, 't> {
         (classify_result(res, self.target), local)
     }
 
+    #[cfg(feature = "sim")]
     /// Whether `tag` (just read) is in namespace `uri`.
     pub fn element_namespace_is(&self, tag: &Tag<'_>, uri: &str) -> bool {
         let (res, _) = self.reader.resolver().resolve_element(tag.start.name());

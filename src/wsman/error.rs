@@ -1,11 +1,10 @@
 //! Errors of the WS-Management layer.
 
-use crate::ipmi::IpmiError;
-
 use super::Fault;
 
 /// What went wrong in building a request or reading a reply.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WsmanError {
     /// The service answered with a SOAP fault.
     #[error("{0}")]
@@ -68,9 +67,6 @@ pub enum WsmanError {
     /// A name given to a request builder is not an XML name.
     #[error("{0:?} is not a valid XML element name")]
     InvalidName(String),
-    /// The method output is inconsistent at the IPMI level.
-    #[error(transparent)]
-    Ipmi(#[from] IpmiError),
 }
 
 impl WsmanError {

@@ -1,18 +1,18 @@
-//! The WS-Management layer: request envelopes, reply and fault parsing, and the
-//! `Microsoft_IPMI` binding. Pure functions over strings and bytes; nothing here does I/O or
-//! knows how a message is authenticated or sealed.
+//! The WS-Management layer: request envelopes, reply and fault parsing. Pure functions over
+//! strings and bytes; nothing here does I/O, knows how a message is authenticated or sealed, or
+//! knows which WMI class it carries (that is the [`wmi`](crate::wmi) layer).
 //!
 //! Replies are read with quick-xml's namespace-aware reader: elements are matched by namespace
 //! URI, never by prefix (Windows rebinds `p` inside bodies).
 
 mod cim;
-mod cursor;
+pub(crate) mod cursor;
 mod error;
 mod fault;
-pub mod microsoft_ipmi;
 pub mod ns;
 mod request;
-mod response;
+pub(crate) mod response;
+#[cfg(feature = "sim")]
 pub mod server;
 
 pub use cim::{CimObject, CimProperty, CimValue};

@@ -24,24 +24,3 @@ pub const ANONYMOUS: &str = "http://schemas.xmlsoap.org/ws/2004/08/addressing/ro
 pub const WMI_PREFIX: &str = "http://schemas.microsoft.com/wbem/wsman/1/wmi/";
 /// WQL filter dialect.
 pub const WQL: &str = "http://schemas.microsoft.com/wbem/wsman/1/WQL";
-
-/// The WS-Management resource URI of a WMI class, e.g. `root/wmi` + `Microsoft_IPMI`.
-pub fn wmi_class_uri(namespace: &str, class: &str) -> String {
-    let namespace = namespace.trim_matches(['/', '\\']).replace('\\', "/");
-    format!("{WMI_PREFIX}{namespace}/{class}")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn wmi_uris() {
-        assert_eq!(
-            super::wmi_class_uri("root\\wmi", "Microsoft_IPMI"),
-            "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/wmi/Microsoft_IPMI"
-        );
-        assert_eq!(
-            super::wmi_class_uri("/root/cimv2/", "Win32_OperatingSystem"),
-            "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_OperatingSystem"
-        );
-    }
-}

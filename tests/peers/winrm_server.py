@@ -211,6 +211,11 @@ class Handler(BaseHTTPRequestHandler):
                 log(conn=self.conn, event="auth-failed", error=type(e).__name__)
                 self.send(401, headers=[("WWW-Authenticate", "Negotiate")])
                 return
+            if self.ctx.complete and body and opts.get("--refuse-piggyback"):
+                # A server that wants AUTHENTICATE on an empty POST (the captured flow).
+                log(conn=self.conn, event="refused-piggyback")
+                self.send(401, headers=[("WWW-Authenticate", "Negotiate")], close=True)
+                return
             if not self.ctx.complete:
                 with lock:
                     challenges_sent[0] += 1

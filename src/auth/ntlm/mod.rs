@@ -4,18 +4,23 @@
 //! whoever moves the bytes decides how. NTLMv1 and LM are never used. Randomness and the clock
 //! can be fixed ([`InitiatorOptions`]) so the MS-NLMP §4.2.4 vectors run as tests.
 
+#[cfg(feature = "sim")]
 mod acceptor;
 mod crypto;
 mod initiator;
+mod mechanism;
 pub mod messages;
 mod session;
 
+#[cfg(feature = "sim")]
 pub use acceptor::{Accepted, AcceptorIdentity, NtlmAcceptor, PasswordLookup};
 pub use initiator::{ChannelBindings, InitiatorOptions, NtlmInitiator};
+pub use mechanism::Ntlm;
 pub use session::{Role, SIGNATURE_LEN, SessionSecurity};
 
 /// What can go wrong in NTLM.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NtlmError {
     /// A token is not a well-formed NTLM message.
     #[error("malformed NTLM message: {0}")]

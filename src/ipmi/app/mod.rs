@@ -46,6 +46,36 @@ impl SystemInfoParameter {
         SystemInfoParameter::BaseOsHypervisorUrl,
     ];
 
+    /// The strings `ipmitool mc getsysinfo` users read first (1–5), in selector order.
+    pub const SUMMARY: [SystemInfoParameter; 5] = [
+        SystemInfoParameter::FirmwareVersion,
+        SystemInfoParameter::SystemName,
+        SystemInfoParameter::PrimaryOsName,
+        SystemInfoParameter::OsName,
+        SystemInfoParameter::PresentOsVersion,
+    ];
+
+    /// The parameter's name for people ("Primary OS Name"); `None` for OEM and unknown ones.
+    pub const fn label(self) -> Option<&'static str> {
+        match self {
+            SystemInfoParameter::SetInProgress => Some("Set In Progress"),
+            SystemInfoParameter::FirmwareVersion => Some("System Firmware Version"),
+            SystemInfoParameter::SystemName => Some("System Name"),
+            SystemInfoParameter::PrimaryOsName => Some("Primary OS Name"),
+            SystemInfoParameter::OsName => Some("OS Name"),
+            SystemInfoParameter::PresentOsVersion => Some("Present OS Version"),
+            SystemInfoParameter::BmcUrl => Some("BMC URL"),
+            SystemInfoParameter::BaseOsHypervisorUrl => Some("OS/Hypervisor URL"),
+            SystemInfoParameter::Other(_) => None,
+        }
+    }
+
+    /// The names [`parse`](Self::parse) accepts, for messages.
+    pub fn names() -> String {
+        let names: Vec<&str> = Self::STRINGS.iter().map(|p| p.name()).collect();
+        format!("{}, or 0-255", names.join(", "))
+    }
+
     /// The selector byte.
     pub const fn selector(self) -> u8 {
         match self {

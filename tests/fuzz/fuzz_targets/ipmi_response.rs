@@ -4,13 +4,15 @@
 use ipmi_core::connection::IpmiCommand;
 use libfuzzer_sys::fuzz_target;
 use winrm_ipmi::ipmi::app::{DeviceId, GetSystemGuid, GetSystemInfoParameters};
-use winrm_ipmi::ipmi::{CompletionCode, NetFn, RawResponse, core as ipmi_core};
+use winrm_ipmi::ipmi::{CompletionCode, NetFn, core as ipmi_core};
+use winrm_ipmi::wmi::microsoft_ipmi::MethodOutput;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&head, rest)) = data.split_first() else { return };
     let cc = (head & 1 == 1).then(|| rest.first().copied().unwrap_or(0));
     let size = (head & 2 == 2).then_some(rest.len() as u32 ^ u32::from(head >> 4));
-    if let Ok(r) = RawResponse::from_method_output(cc, size, rest) {
+    let output = MethodOutput { completion_code: cc, response_data_size: size, response_data: rest.to_vec() };
+    if let Ok(r) = output.into_response() {
         let code = r.completion;
         let _ = (code.class(), code.describe_for(NetFn::Transport, 0x02), code.to_string());
         let _ = CompletionCode::from_byte(head);

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use winrm_ipmi::wsman::microsoft_ipmi;
+use winrm_ipmi::wmi::microsoft_ipmi;
 use winrm_ipmi::wsman::{
     EnumerateOptions, MessageId, RequestContext, parse_enumeration, parse_get, parse_identify,
     parse_invoke,

@@ -2,7 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use winrm_ipmi::wsman::{microsoft_ipmi, server};
+use winrm_ipmi::wmi::microsoft_ipmi;
+use winrm_ipmi::wsman::server;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(req) = server::parse_request(data) {

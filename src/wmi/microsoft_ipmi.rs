@@ -3,19 +3,19 @@
 
 use serde::Serialize;
 
-use crate::ipmi::{RawRequest, RawResponse};
-
-use super::WsmanError;
-use super::cim::CimObject;
-use super::cursor::Ns;
-use super::request::{EnumerateOptions, MessageId, Request, RequestContext};
-use super::response::{decode, expect_body, parse_envelope};
+use super::WmiError;
+use crate::ipmi::{CompletionCode, RawRequest, RawResponse};
+use crate::wsman::cursor::Ns;
+use crate::wsman::response::{decode, expect_body, parse_envelope};
+use crate::wsman::{CimObject, EnumerateOptions, MessageId, Request, RequestContext, WsmanError};
 
 /// The class's resource URI.
 pub const RESOURCE_URI: &str =
     "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/wmi/Microsoft_IPMI";
 /// The method.
 pub const METHOD: &str = "RequestResponse";
+/// The `InstanceName` Windows gives the driver's instance on most servers.
+pub const DEFAULT_INSTANCE_NAME: &str = "ROOT\\SYSTEM\\0001_0";
 
 /// A `Microsoft_IPMI` instance: the driver's handle on one BMC.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -29,6 +29,15 @@ pub struct IpmiInstance {
 }
 
 impl IpmiInstance {
+    /// An active instance with this `InstanceName` and BMC address.
+    pub fn new(instance_name: impl Into<String>, bmc_address: u8) -> Self {
+        IpmiInstance {
+            instance_name: instance_name.into(),
+            active: true,
+            bmc_address,
+        }
+    }
+
     /// Reads an enumerated instance.
     pub fn from_object(object: &CimObject) -> Result<Self, WsmanError> {
         let instance_name = object
@@ -89,11 +98,11 @@ pub fn request_response(
 
 /// Parses the reply to [`request_response`]: `CompletionCode`, `ResponseDataSize` and
 /// `ResponseData` in any order (unknown elements and attributes ignored), split and
-/// cross-checked by [`RawResponse::from_method_output`].
+/// cross-checked by [`MethodOutput::into_response`].
 ///
 /// This is the hot path of every IPMI request, so it reads the output parameters straight into
 /// numbers instead of building a [`CimObject`].
-pub fn parse_request_response(bytes: &[u8], request: &Request) -> Result<RawResponse, WsmanError> {
+pub fn parse_request_response(bytes: &[u8], request: &Request) -> Result<RawResponse, WmiError> {
     let xml = decode(bytes)?;
     let (_, (cc, size, data)) =
         parse_envelope(&xml, Some(RESOURCE_URI), Some(request), |cursor, first| {
@@ -156,13 +165,75 @@ pub fn parse_request_response(bytes: &[u8], request: &Request) -> Result<RawResp
             }
             Ok((cc, size, data))
         })?;
-    Ok(RawResponse::from_method_output(cc, size, &data)?)
+    MethodOutput {
+        completion_code: cc,
+        response_data_size: size,
+        response_data: data,
+    }
+    .into_response()
+}
+
+/// The output parameters of `RequestResponse`, as they came.
+///
+/// Windows returns the completion code as `ResponseData[0]` and counts it in `ResponseDataSize`
+/// (Microsoft's IPMIPrv documentation: "Completion code is included in this size"); the
+/// `CompletionCode` out-parameter repeats it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MethodOutput {
+    /// `CompletionCode`.
+    pub completion_code: Option<u8>,
+    /// `ResponseDataSize`.
+    pub response_data_size: Option<u32>,
+    /// `ResponseData`, completion code first.
+    pub response_data: Vec<u8>,
+}
+
+impl MethodOutput {
+    /// The output Windows gives for `response`.
+    pub fn from_response(response: &RawResponse) -> Self {
+        let mut data = Vec::with_capacity(response.data.len() + 1);
+        data.push(response.completion.byte());
+        data.extend_from_slice(&response.data);
+        MethodOutput {
+            completion_code: Some(response.completion.byte()),
+            response_data_size: Some(data.len() as u32),
+            response_data: data,
+        }
+    }
+
+    /// Splits the output at the completion code. Everything is cross-checked: an empty
+    /// `ResponseData`, a size that disagrees with the bytes, or a `CompletionCode` that differs
+    /// from `ResponseData[0]` is an error, never a guess.
+    pub fn into_response(self) -> Result<RawResponse, WmiError> {
+        if let Some(declared) = self.response_data_size
+            && declared as usize != self.response_data.len()
+        {
+            return Err(WmiError::SizeMismatch {
+                declared,
+                actual: self.response_data.len(),
+            });
+        }
+        let (&cc, data) = self
+            .response_data
+            .split_first()
+            .ok_or(WmiError::MissingCompletionCode)?;
+        if let Some(parameter) = self.completion_code
+            && parameter != cc
+        {
+            return Err(WmiError::CompletionCodeMismatch {
+                parameter,
+                in_data: cc,
+            });
+        }
+        Ok(RawResponse::new(CompletionCode::from_byte(cc), data))
+    }
 }
 
 /// The service side: the instance and raw request carried by a `RequestResponse` invocation.
+#[cfg(feature = "sim")]
 pub fn parse_request_response_input(
-    request: &super::server::IncomingRequest,
-) -> Result<(String, RawRequest), WsmanError> {
+    request: &crate::wsman::server::IncomingRequest,
+) -> Result<(String, RawRequest), WmiError> {
     let body = request
         .body
         .as_ref()
@@ -184,7 +255,8 @@ pub fn parse_request_response_input(
         return Err(WsmanError::InvalidValue {
             property: "RequestDataSize".into(),
             value: size.to_string(),
-        });
+        }
+        .into());
     }
     let raw = RawRequest::from_bytes(body.parse("NetworkFunction")?, body.parse("Command")?, data)?
         .with_lun(body.parse("Lun")?)?
@@ -194,9 +266,10 @@ pub fn parse_request_response_input(
 
 /// The service side: the reply Windows sends for a completed `RequestResponse` (completion code
 /// as `ResponseData[0]`, counted in `ResponseDataSize`).
+#[cfg(feature = "sim")]
 pub fn request_response_reply(relates_to: Option<&str>, response: &RawResponse) -> String {
     use std::fmt::Write;
-    let data = response.to_method_data();
+    let data = MethodOutput::from_response(response).response_data;
     let mut children = String::with_capacity(64 + data.len() * 32);
     let _ = write!(
         children,
@@ -211,5 +284,66 @@ pub fn request_response_reply(relates_to: Option<&str>, response: &RawResponse) 
         "<p:ResponseDataSize>{}</p:ResponseDataSize>",
         data.len()
     );
-    super::server::invoke_reply(RESOURCE_URI, METHOD, relates_to, &children)
+    crate::wsman::server::invoke_reply(RESOURCE_URI, METHOD, relates_to, &children)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(cc: Option<u8>, size: Option<u32>, data: &[u8]) -> Result<RawResponse, WmiError> {
+        MethodOutput {
+            completion_code: cc,
+            response_data_size: size,
+            response_data: data.to_vec(),
+        }
+        .into_response()
+    }
+
+    // go-ipmi's parseWinIPMIResponse cases (bougou/go-ipmi pkg/open/wmi_ps_windows_test.go) and
+    // ipmiutil's Get Device ID dump (ResponseDataSize 16 = cc + 15 bytes).
+    #[test]
+    fn method_output_is_split_at_the_completion_code() {
+        let r = out(Some(0), Some(4), &[0, 17, 34, 51]).unwrap();
+        assert_eq!(r.completion, CompletionCode::Normal);
+        assert_eq!(r.data, vec![0x11, 0x22, 0x33]);
+
+        let devid = [0u8, 0, 3, 9, 8, 2, 0x9f, 0x91, 0x12, 0, 2, 0x0f, 0, 0, 0, 0];
+        let r = out(Some(0), Some(16), &devid).unwrap();
+        assert_eq!(r.data.len(), 15);
+        assert_eq!(
+            MethodOutput::from_response(&r).response_data,
+            devid.to_vec()
+        );
+
+        let r = out(Some(0xc1), Some(1), &[0xc1]).unwrap();
+        assert_eq!(r.completion, CompletionCode::InvalidCommand);
+        assert!(r.data.is_empty());
+    }
+
+    #[test]
+    fn method_output_inconsistencies_are_errors() {
+        assert!(matches!(
+            out(Some(0), Some(3), &[0, 1, 2, 3, 4]),
+            Err(WmiError::SizeMismatch {
+                declared: 3,
+                actual: 5
+            })
+        ));
+        assert!(matches!(
+            out(Some(0), Some(0), &[]),
+            Err(WmiError::MissingCompletionCode)
+        ));
+        assert!(matches!(
+            out(None, None, &[]),
+            Err(WmiError::MissingCompletionCode)
+        ));
+        assert!(matches!(
+            out(Some(0xc0), Some(1), &[0x00]),
+            Err(WmiError::CompletionCodeMismatch {
+                parameter: 0xc0,
+                in_data: 0
+            })
+        ));
+    }
 }

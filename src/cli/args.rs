@@ -1,0 +1,240 @@
+//! The command line's words: every option and subcommand, as clap parses them. The man page
+//! and the shell completions are generated from these same definitions.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use winrm_ipmi::ipmi::RawRequest;
+use winrm_ipmi::ipmi::app::SystemInfoParameter;
+use winrm_ipmi::wmi::microsoft_ipmi;
+
+#[derive(Parser)]
+#[command(
+    name = "winrm-ipmi",
+    version,
+    about = "In-band IPMI for Windows servers over WinRM: ipmitool's commands, for one host or a fleet",
+    after_help = "The password comes from WINRM_PASSWORD, --password-file, or a prompt; never from the command line."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args)]
+pub struct Global {
+    /// Host to manage, HOST[:PORT] or a URL; repeat it or separate with commas.
+    #[arg(short = 'H', long = "host", global = true, value_delimiter = ',')]
+    pub hosts: Vec<String>,
+    /// File with one host per line (HOST[:PORT]; `#` starts a comment).
+    #[arg(long = "hosts", global = true, value_name = "FILE")]
+    pub hosts_file: Option<String>,
+    /// Windows account: DOMAIN\user, user@domain or a local user (default: $WINRM_USER).
+    #[arg(short = 'U', long = "user", global = true)]
+    pub user: Option<String>,
+    /// Read the password from this file (first line).
+    #[arg(long, global = true)]
+    pub password_file: Option<PathBuf>,
+    /// WinRM transport: http (5985, NTLM message encryption) or https (5986).
+    #[arg(long, global = true, value_enum, default_value_t = Transport::Http)]
+    pub transport: Transport,
+    /// Authentication.
+    #[arg(long, global = true, value_enum, default_value_t = Auth::Ntlm)]
+    pub auth: Auth,
+    /// Trust the CA certificates in this PEM file (HTTPS).
+    #[arg(long, global = true)]
+    pub cacert: Option<PathBuf>,
+    /// Accept only the server certificate with this SHA-256 thumbprint (HTTPS).
+    #[arg(long, global = true, value_name = "SHA256")]
+    pub thumbprint: Option<String>,
+    /// Accept any server certificate (HTTPS; encrypted but not authenticated: labs only).
+    #[arg(long, global = true)]
+    pub insecure: bool,
+    /// WS-Management operation timeout in seconds (HTTP requests get 5 s more).
+    #[arg(long, global = true, default_value_t = 20)]
+    pub timeout: u64,
+    /// Hosts in parallel.
+    #[arg(long, global = true, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Output: text (ipmitool's layout for one host, a table for several), json (one object
+    /// per host per line) or csv.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// More logging on stderr (-v, -vv, -vvv).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Transport {
+    Http,
+    Https,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Auth {
+    Ntlm,
+    Basic,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Send a raw request: `raw <netfn> <cmd> [data...]`, as `ipmitool raw`.
+    Raw(RawArgs),
+    /// Management controller: `mc info`, `mc guid`.
+    Mc {
+        #[command(subcommand)]
+        what: McCommand,
+    },
+    /// LAN configuration: `lan print [channel]` (every LAN channel when none is given).
+    Lan {
+        #[command(subcommand)]
+        what: LanCommand,
+    },
+    /// System Info parameters (firmware version, system name, OS name...).
+    Sysinfo {
+        #[command(subcommand)]
+        what: SysinfoCommand,
+    },
+    /// Host name and OS (WMI) beside the BMC's IP, MAC, firmware and GUID.
+    Correlate,
+    /// Run simulated Windows hosts (WinRM with a BMC behind Microsoft_IPMI) on 127.0.0.1.
+    #[cfg(feature = "sim")]
+    Sim(SimArgs),
+    /// Print a shell completion script: `winrm-ipmi completions bash > /etc/bash_completion.d/winrm-ipmi`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `winrm-ipmi man | man -l -`.
+    Man,
+    /// Print the WS-Management envelope that sends one raw request (offline).
+    Envelope {
+        #[command(flatten)]
+        raw: RawArgs,
+        /// The Microsoft_IPMI InstanceName.
+        #[arg(long, default_value = microsoft_ipmi::DEFAULT_INSTANCE_NAME)]
+        instance: String,
+        /// The WinRM endpoint URL (the To header).
+        #[arg(long, default_value = "http://localhost:5985/wsman")]
+        endpoint: String,
+    },
+}
+
+/// `winrm-ipmi sim`'s own options. (Scripts written for the first release pass `--hosts N` and
+/// `-U NAME`; those spellings still work: they reach `sim` through the global options.)
+#[cfg(feature = "sim")]
+#[derive(clap::Args)]
+pub struct SimArgs {
+    /// How many simulated hosts.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u32>,
+    /// The simulated administrator's account name (default Administrator).
+    #[arg(long, value_name = "NAME")]
+    pub admin_user: Option<String>,
+    /// First port; host i listens on port + i (0: free ports).
+    #[arg(long, default_value_t = 5985)]
+    pub port: u16,
+    /// Environment variable holding the administrator's password (default: the demo
+    /// password, printed at start).
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Write the endpoints, one per line, to this file once listening.
+    #[arg(long, value_name = "FILE")]
+    pub endpoints_file: Option<PathBuf>,
+    /// Serve HTTPS (5986 semantics) with a self-signed certificate; its thumbprint is printed.
+    #[arg(long)]
+    pub https: bool,
+    /// Forward every IPMI request to this BMC over IPMI-over-LAN (RMCP+, e.g. ipmi_sim).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub forward_to: Option<String>,
+    /// BMC user for --forward-to.
+    #[arg(long, default_value = "admin")]
+    pub forward_user: String,
+    /// Environment variable holding the BMC password for --forward-to.
+    #[arg(long, default_value = "BMC_PASSWORD", value_name = "VAR")]
+    pub forward_password_env: String,
+}
+
+/// A raw request as `ipmitool raw` takes it.
+#[derive(clap::Args)]
+pub struct RawArgs {
+    /// Network function (0x06, 6, ...).
+    #[arg(value_parser = parse_byte)]
+    pub netfn: u8,
+    /// Command.
+    #[arg(value_parser = parse_byte)]
+    pub cmd: u8,
+    /// Request data bytes.
+    #[arg(value_parser = parse_byte)]
+    pub data: Vec<u8>,
+}
+
+impl RawArgs {
+    pub fn request(self) -> Result<RawRequest, String> {
+        RawRequest::from_bytes(self.netfn, self.cmd, self.data).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Subcommand)]
+pub enum McCommand {
+    /// Device ID, firmware, IPMI version, manufacturer (like `ipmitool mc info`).
+    Info,
+    /// The system GUID (like `ipmitool mc guid`).
+    Guid,
+}
+
+#[derive(Subcommand)]
+pub enum LanCommand {
+    /// Print the LAN configuration.
+    Print {
+        /// Channel (default: every LAN channel found).
+        channel: Option<u8>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SysinfoCommand {
+    /// Read parameters 1–5, or one (by ipmitool's name, e.g. os_name, or a number).
+    Get {
+        #[arg(value_parser = parse_param)]
+        param: Option<SystemInfoParameter>,
+    },
+    /// Write one parameter (set-in-progress handshake, then read back).
+    Set {
+        #[arg(value_parser = parse_param)]
+        param: SystemInfoParameter,
+        value: String,
+    },
+    /// Read the host's OS caption through WMI, write it as Primary OS name and OS name, read back.
+    SetOsName,
+}
+
+/// A byte as ipmitool's `raw` takes it: `0x` hex, a leading `0` octal, else decimal.
+pub fn parse_byte(s: &str) -> Result<u8, String> {
+    let r = if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u8::from_str_radix(hex, 16)
+    } else if s.len() > 1 && s.starts_with('0') {
+        u8::from_str_radix(&s[1..], 8)
+    } else {
+        s.parse()
+    };
+    r.map_err(|_| format!("{s:?} is not a byte (0-255, 0x00-0xff or octal 0-0377)"))
+}
+
+fn parse_param(s: &str) -> Result<SystemInfoParameter, String> {
+    SystemInfoParameter::parse(s).ok_or_else(|| {
+        format!(
+            "{s:?} is not a System Info parameter ({})",
+            SystemInfoParameter::names()
+        )
+    })
+}

@@ -1,0 +1,129 @@
+//! The fleet runner: every argument checked and every client built before any traffic, then
+//! the hosts in parallel (bounded), one failure never stopping the others.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use winrm_ipmi::Client;
+use winrm_ipmi::auth::{AuthMethod, Password};
+use winrm_ipmi::hosts::HostList;
+use winrm_ipmi::transport::EncryptionMode;
+
+use super::args::{Auth, Global, Output, Transport};
+use super::ops::Op;
+use super::output;
+
+/// Checks every argument and builds a client per host, before any traffic.
+pub fn prepare(g: &Global) -> Result<(Vec<String>, Vec<Client>), String> {
+    let mut list = HostList::new();
+    for h in &g.hosts {
+        list.add(h);
+    }
+    if let Some(file) = &g.hosts_file {
+        list.add_file(std::path::Path::new(file))
+            .map_err(|e| e.to_string())?;
+    }
+    let hosts = list.into_vec();
+    if hosts.is_empty() {
+        return Err("no host: give -H HOST (repeatable, comma-separated) or --hosts FILE".into());
+    }
+    let user = g
+        .user
+        .clone()
+        .or_else(|| std::env::var("WINRM_USER").ok())
+        .ok_or("no user: give -U DOMAIN\\user (or set WINRM_USER)")?;
+    let password = password(g)?;
+    if g.concurrency == 0 {
+        return Err("--concurrency must be at least 1".into());
+    }
+    if g.transport == Transport::Http
+        && (g.cacert.is_some() || g.thumbprint.is_some() || g.insecure)
+    {
+        return Err("--cacert, --thumbprint and --insecure apply to --transport https".into());
+    }
+    let mut clients = Vec::with_capacity(hosts.len());
+    for host in &hosts {
+        let mut b = Client::builder(host)
+            .credentials(&user, Password::new(password.expose()))
+            .https(g.transport == Transport::Https)
+            .auth(match g.auth {
+                Auth::Ntlm => AuthMethod::Ntlm,
+                Auth::Basic => AuthMethod::Basic,
+            })
+            .encryption(EncryptionMode::Auto)
+            .operation_timeout(Duration::from_secs(g.timeout))
+            .insecure_skip_certificate_verification(g.insecure);
+        if let Some(ca) = &g.cacert {
+            b = b.ca_file(ca).map_err(|e| e.to_string())?;
+        }
+        if let Some(t) = &g.thumbprint {
+            b = b.thumbprint(t).map_err(|e| e.to_string())?;
+        }
+        clients.push(b.build().map_err(|e| format!("{host}: {e}"))?);
+    }
+    Ok((hosts, clients))
+}
+
+/// The password: `WINRM_PASSWORD`, `--password-file`, or a prompt on a terminal; never argv.
+fn password(g: &Global) -> Result<Password, String> {
+    if let Ok(p) = std::env::var("WINRM_PASSWORD") {
+        return Ok(Password::new(p));
+    }
+    if let Some(f) = &g.password_file {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        return Ok(Password::new(text.lines().next().unwrap_or_default()));
+    }
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("WinRM password: ")
+            .map(Password::new)
+            .map_err(|e| format!("cannot read the password: {e}"));
+    }
+    Err("no password: set WINRM_PASSWORD, give --password-file, or run in a terminal to be prompted".into())
+}
+
+/// Runs `op` on every host and prints the results; the exit status says whether all succeeded.
+pub async fn run(g: &Global, op: Op, hosts: Vec<String>, clients: Vec<Client>) -> ExitCode {
+    let started = Instant::now();
+    let op = Arc::new(op);
+    let permits = Arc::new(tokio::sync::Semaphore::new(g.concurrency));
+    let progress = (hosts.len() > 1 && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(hosts.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} hosts {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut tasks = Vec::with_capacity(hosts.len());
+    for (host, client) in hosts.iter().cloned().zip(clients) {
+        let (op, permits, bar) = (op.clone(), permits.clone(), progress.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("open semaphore");
+            let result = op.run(&client).await;
+            if let Some(b) = bar {
+                b.inc(1);
+            }
+            (host, result)
+        }));
+    }
+    let mut results = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        results.push(t.await.expect("host task panicked"));
+    }
+    if let Some(b) = progress {
+        b.finish_and_clear();
+    }
+    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+    output::print_results(g.output, &op, &results);
+    if results.len() > 1 || failed > 0 && g.output != Output::Text {
+        output::summary(&results, started.elapsed());
+    }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,145 @@
+//! Host lists as operators keep them: one `HOST[:PORT]` (or URL) per line, `#` comments, blank
+//! lines; duplicates dropped, order kept.
+//!
+//! ```
+//! use winrm_ipmi::hosts::HostList;
+//!
+//! let mut list = HostList::new();
+//! list.add("db01");
+//! list.add_text("# fleet\nweb01\nweb02:5986  # https\nweb01\n", "fleet.txt")?;
+//! assert_eq!(list.into_vec(), ["db01", "web01", "web02:5986"]);
+//! # Ok::<(), winrm_ipmi::hosts::HostListError>(())
+//! ```
+
+use std::collections::HashSet;
+use std::path::Path;
+
+/// A host list that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HostListError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line holds more than one word.
+    #[error("{source_name}:{line}: one host per line, got {entry:?}")]
+    NotOneHost {
+        /// The file (or other source) name.
+        source_name: String,
+        /// Line number, from 1.
+        line: usize,
+        /// What the line holds.
+        entry: String,
+    },
+}
+
+/// Hosts in the order first given, each once.
+#[derive(Clone, Debug, Default)]
+pub struct HostList {
+    hosts: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl HostList {
+    /// An empty list.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one host (trimmed; empty and repeated entries are ignored).
+    pub fn add(&mut self, host: &str) {
+        let h = host.trim();
+        if !h.is_empty() && self.seen.insert(h.to_string()) {
+            self.hosts.push(h.to_string());
+        }
+    }
+
+    /// Adds every host of a list's text; `source_name` names it in errors.
+    pub fn add_text(&mut self, text: &str, source_name: &str) -> Result<(), HostListError> {
+        for (n, line) in text.lines().enumerate() {
+            let entry = parse_line(line).map_err(|entry| HostListError::NotOneHost {
+                source_name: source_name.to_string(),
+                line: n + 1,
+                entry: entry.to_string(),
+            })?;
+            if let Some(h) = entry {
+                self.add(h);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds every host of a list file.
+    pub fn add_file(&mut self, path: &Path) -> Result<(), HostListError> {
+        let text = std::fs::read_to_string(path).map_err(|source| HostListError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        self.add_text(&text, &path.display().to_string())
+    }
+
+    /// How many hosts.
+    pub fn len(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty()
+    }
+
+    /// The hosts, in order.
+    pub fn into_vec(self) -> Vec<String> {
+        self.hosts
+    }
+}
+
+/// One line of a host list: `Ok(Some(host))`, `Ok(None)` for a blank or comment line, or
+/// `Err(entry)` when the line holds more than one word.
+pub fn parse_line(line: &str) -> Result<Option<&str>, &str> {
+    let entry = line.split('#').next().unwrap_or("").trim();
+    if entry.contains(char::is_whitespace) {
+        Err(entry)
+    } else if entry.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(entry))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_files_comments_and_duplicates() {
+        let dir = std::env::temp_dir().join(format!("winrm-ipmi-hosts-{}", std::process::id()));
+        std::fs::write(
+            &dir,
+            "# fleet\nweb01\n\nweb02:5986  # https\nweb01\n[fe80::1]:5985\n",
+        )
+        .unwrap();
+        let mut list = HostList::new();
+        list.add("db01");
+        list.add("web02:5986");
+        list.add_file(&dir).unwrap();
+        assert_eq!(
+            list.into_vec(),
+            ["db01", "web02:5986", "web01", "[fe80::1]:5985"]
+        );
+        std::fs::write(&dir, "a b\n").unwrap();
+        assert!(
+            HostList::new()
+                .add_file(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains(":1: one host per line")
+        );
+        let _ = std::fs::remove_file(&dir);
+    }
+}
