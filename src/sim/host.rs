@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::auth::ntlm::PasswordLookup;
 use crate::ipmi::{Bmc, CompletionCode, RawResponse};
 use crate::wmi::microsoft_ipmi::{self, RESOURCE_URI};
+use crate::wsman::codes;
 use crate::wsman::server::{
     FaultSpec, IncomingRequest, enumerate_reply, fault_reply, get_reply, instance_xml, pull_reply,
 };
@@ -177,7 +178,7 @@ impl Host {
                 subcode: "w:AccessDenied",
                 reason: "Access is denied. ",
                 fault_detail: None,
-                wsman_code: 5,
+                wsman_code: codes::ERROR_ACCESS_DENIED,
                 machine,
                 provider: None,
             },
@@ -185,10 +186,8 @@ impl Host {
                 code: "Sender",
                 subcode: "a:DestinationUnreachable",
                 reason: "The WS-Management service cannot process the request. The WMI service returned an 'invalid class' error. ",
-                fault_detail: Some(
-                    "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidResourceURI",
-                ),
-                wsman_code: 0x8004_1010,
+                fault_detail: Some("InvalidResourceURI"),
+                wsman_code: codes::WBEM_E_INVALID_CLASS,
                 machine,
                 provider: Some((WMI_PLUGIN, "Invalid class ")),
             },
@@ -196,10 +195,8 @@ impl Host {
                 code: "Sender",
                 subcode: "w:InvalidSelectors",
                 reason: "The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ",
-                fault_detail: Some(
-                    "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors",
-                ),
-                wsman_code: 0x8033_805B,
+                fault_detail: Some("UnexpectedSelectors"),
+                wsman_code: codes::WSMAN_INVALID_SELECTORS,
                 machine,
                 provider: None,
             },
@@ -208,7 +205,7 @@ impl Host {
                 subcode: "w:TimedOut",
                 reason: "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ",
                 fault_detail: None,
-                wsman_code: 0x8033_8029,
+                wsman_code: codes::WSMAN_TIMED_OUT,
                 machine,
                 provider: None,
             },
@@ -217,7 +214,7 @@ impl Host {
                 subcode: "w:QuotaLimit",
                 reason: "The WS-Management service cannot process the request. This user has exceeded the maximum number of concurrent operations. ",
                 fault_detail: None,
-                wsman_code: 0x8033_81A4,
+                wsman_code: codes::WSMAN_QUOTA_OPERATIONS,
                 machine,
                 provider: None,
             },
@@ -225,10 +222,8 @@ impl Host {
                 code: "Sender",
                 subcode: "w:EncodingLimit",
                 reason: "The WS-Management service cannot process the request because the computed response packet size exceeds the maximum envelope size that is allowed. ",
-                fault_detail: Some(
-                    "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/MaxEnvelopeSize",
-                ),
-                wsman_code: 0x8033_8030,
+                fault_detail: Some("MaxEnvelopeSize"),
+                wsman_code: codes::WSMAN_ENCODING_LIMIT,
                 machine,
                 provider: None,
             },
@@ -237,7 +232,7 @@ impl Host {
                 subcode: "a:ActionNotSupported",
                 reason: "The action is not supported by the service. ",
                 fault_detail: None,
-                wsman_code: 0x8033_8054,
+                wsman_code: codes::WSMAN_ACTION_NOT_SUPPORTED,
                 machine,
                 provider: None,
             },
@@ -328,10 +323,8 @@ impl Host {
                     code: "Sender",
                     subcode: "w:InvalidParameter",
                     reason: "The parameter is incorrect. ",
-                    fault_detail: Some(
-                        "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue",
-                    ),
-                    wsman_code: 87,
+                    fault_detail: Some("InvalidValue"),
+                    wsman_code: codes::ERROR_INVALID_PARAMETER,
                     machine: &self.config.host_name,
                     provider: Some((WMI_PLUGIN, &e.to_string())),
                 };

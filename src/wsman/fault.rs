@@ -79,18 +79,41 @@ pub enum FaultKind {
     Other,
 }
 
-// WSManFault codes (decimal on the wire) and WMI HRESULTs that carry a meaning of their own.
-const ERROR_ACCESS_DENIED: u32 = 5;
-const WSMAN_TIMED_OUT: u32 = 0x8033_8029;
-const WSMAN_INVALID_SELECTORS: u32 = 0x8033_805B;
-const WSMAN_QUOTA_SHELLS: u32 = 0x8033_81A5;
-const WSMAN_QUOTA_OPERATIONS: u32 = 0x8033_81A4;
-const WSMAN_CANNOT_PROCESS_FILTER: u32 = 0x8033_801A;
-const WBEM_E_NOT_FOUND: u32 = 0x8004_1002;
-const WBEM_E_ACCESS_DENIED: u32 = 0x8004_1003;
-const WBEM_E_INVALID_CLASS: u32 = 0x8004_1010;
-const WBEM_E_INVALID_NAMESPACE: u32 = 0x8004_100E;
-const ERROR_INVALID_PARAMETER: u32 = 87;
+/// WSManFault codes (decimal on the wire) and WMI HRESULTs that carry a meaning of their own
+/// (MS-WSMV §2.2.4.43, winerror.h, wbemcli.h): the one table the parser and the simulator share.
+pub mod codes {
+    /// `ERROR_ACCESS_DENIED`.
+    pub const ERROR_ACCESS_DENIED: u32 = 5;
+    /// `ERROR_INVALID_PARAMETER`.
+    pub const ERROR_INVALID_PARAMETER: u32 = 87;
+    /// `ERROR_WSMAN_CANNOT_PROCESS_FILTER`.
+    pub const WSMAN_CANNOT_PROCESS_FILTER: u32 = 0x8033_801A;
+    /// `ERROR_WSMAN_OPERATION_TIMEDOUT`.
+    pub const WSMAN_TIMED_OUT: u32 = 0x8033_8029;
+    /// `ERROR_WSMAN_ENCODING_LIMIT` (the reply exceeds MaxEnvelopeSize).
+    pub const WSMAN_ENCODING_LIMIT: u32 = 0x8033_8030;
+    /// `ERROR_WSMAN_ACTION_NOT_SUPPORTED`.
+    pub const WSMAN_ACTION_NOT_SUPPORTED: u32 = 0x8033_8054;
+    /// `ERROR_WSMAN_INVALID_SELECTORS`.
+    pub const WSMAN_INVALID_SELECTORS: u32 = 0x8033_805B;
+    /// `ERROR_WSMAN_QUOTA_MAX_OPERATIONS_USER`.
+    pub const WSMAN_QUOTA_OPERATIONS: u32 = 0x8033_81A4;
+    /// `ERROR_WSMAN_QUOTA_MAX_SHELLS`.
+    pub const WSMAN_QUOTA_SHELLS: u32 = 0x8033_81A5;
+    /// `WBEM_E_NOT_FOUND`.
+    pub const WBEM_E_NOT_FOUND: u32 = 0x8004_1002;
+    /// `WBEM_E_ACCESS_DENIED`.
+    pub const WBEM_E_ACCESS_DENIED: u32 = 0x8004_1003;
+    /// `WBEM_E_INVALID_NAMESPACE`.
+    pub const WBEM_E_INVALID_NAMESPACE: u32 = 0x8004_100E;
+    /// `WBEM_E_INVALID_CLASS`.
+    pub const WBEM_E_INVALID_CLASS: u32 = 0x8004_1010;
+
+    /// Prefix of the `w:FaultDetail` URIs (DSP0226 §14).
+    pub const FAULT_DETAIL: &str = "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/";
+}
+
+use codes::*;
 
 impl Fault {
     /// Every WSManFault code in the fault, outermost first.

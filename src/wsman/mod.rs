@@ -17,7 +17,7 @@ pub mod server;
 
 pub use cim::{CimObject, CimProperty, CimValue};
 pub use error::WsmanError;
-pub use fault::{Fault, FaultKind, ProviderFault, WsmanFault};
+pub use fault::{Fault, FaultKind, ProviderFault, WsmanFault, codes};
 pub use request::{
     DEFAULT_MAX_ENVELOPE_SIZE, DEFAULT_OPERATION_TIMEOUT, EnumerateOptions, MessageId, MethodInput,
     Operation, Param, ParamValue, Request, RequestContext,

@@ -183,7 +183,10 @@ pub struct FaultSpec<'a> {
     pub subcode: &'a str,
     /// `s:Reason/s:Text`.
     pub reason: &'a str,
-    /// `w:FaultDetail` URI, if any.
+    /// `w:FaultDetail`, if any: the detail's name after [`codes::FAULT_DETAIL`]
+    /// (`InvalidValue`).
+    ///
+    /// [`codes::FAULT_DETAIL`]: super::codes::FAULT_DETAIL
     pub fault_detail: Option<&'a str>,
     /// `WSManFault@Code`.
     pub wsman_code: u32,
@@ -209,7 +212,12 @@ pub fn fault_reply(relates_to: Option<&str>, f: &FaultSpec<'_>) -> String {
         escape(f.reason)
     );
     if let Some(d) = f.fault_detail {
-        let _ = write!(out, "<w:FaultDetail>{}</w:FaultDetail>", escape(d));
+        let _ = write!(
+            out,
+            "<w:FaultDetail>{}{}</w:FaultDetail>",
+            super::codes::FAULT_DETAIL,
+            escape(d)
+        );
     }
     let _ = write!(
         out,
