@@ -77,6 +77,18 @@ impl IpAddressSource {
         }
     }
 
+    /// The value in bits 3:0 of parameter 4.
+    pub const fn byte(self) -> u8 {
+        match self {
+            IpAddressSource::Unspecified => 0,
+            IpAddressSource::Static => 1,
+            IpAddressSource::Dhcp => 2,
+            IpAddressSource::Bios => 3,
+            IpAddressSource::Other => 4,
+            IpAddressSource::Reserved(b) => b & 0x0F,
+        }
+    }
+
     /// ipmitool's wording.
     pub const fn description(self) -> &'static str {
         match self {
@@ -201,14 +213,24 @@ pub fn lan_channel_number(channel: u8) -> Result<Channel, IpmiError> {
 
 async fn read_channel<B: Bmc + ?Sized>(bmc: &B, ch: Channel) -> Result<LanConfig, B::Error> {
     let channel = ch.value();
-    let ip_address = fixed::<4>(get(bmc, ch, 3, 0).await?, 3)?.map(Ipv4Addr::from);
-    let ip_address_source =
-        fixed::<1>(get(bmc, ch, 4, 0).await?, 4)?.map(|[b]| IpAddressSource::from_byte(b));
-    let mac_address = fixed::<6>(get(bmc, ch, 5, 0).await?, 5)?.map(MacAddress);
-    let subnet_mask = fixed::<4>(get(bmc, ch, 6, 0).await?, 6)?.map(Ipv4Addr::from);
-    let default_gateway = fixed::<4>(get(bmc, ch, 12, 0).await?, 12)?.map(Ipv4Addr::from);
-    let default_gateway_mac = fixed::<6>(get(bmc, ch, 13, 0).await?, 13)?.map(MacAddress);
-    let vlan = fixed::<2>(get(bmc, ch, 20, 0).await?, 20)?.map(|[lo, hi]| Vlan {
+    use LanConfigParameter as P;
+    let ip_address = fixed::<4, _>(bmc, ch, P::IpAddress)
+        .await?
+        .map(Ipv4Addr::from);
+    let ip_address_source = fixed::<1, _>(bmc, ch, P::IpAddressSource)
+        .await?
+        .map(|[b]| IpAddressSource::from_byte(b));
+    let mac_address = fixed::<6, _>(bmc, ch, P::MacAddress).await?.map(MacAddress);
+    let subnet_mask = fixed::<4, _>(bmc, ch, P::SubnetMask)
+        .await?
+        .map(Ipv4Addr::from);
+    let default_gateway = fixed::<4, _>(bmc, ch, P::DefaultGatewayAddress)
+        .await?
+        .map(Ipv4Addr::from);
+    let default_gateway_mac = fixed::<6, _>(bmc, ch, P::DefaultGatewayMacAddress)
+        .await?
+        .map(MacAddress);
+    let vlan = fixed::<2, _>(bmc, ch, VLAN_ID).await?.map(|[lo, hi]| Vlan {
         id: u16::from_le_bytes([lo, hi & 0x0F]),
         enabled: hi & 0x80 != 0,
     });
@@ -228,24 +250,29 @@ async fn read_channel<B: Bmc + ?Sized>(bmc: &B, ch: Channel) -> Result<LanConfig
 
 async fn read_ipv6<B: Bmc + ?Sized>(bmc: &B, ch: Channel) -> Result<Option<Ipv6Config>, B::Error> {
     // Parameter 50: bit 0 IPv6-only supported, bit 1 dual-stack supported.
-    let Some([support]) = fixed::<1>(get(bmc, ch, 50, 0).await?, 50)? else {
+    use LanConfigParameter as P;
+    let Some([support]) = fixed::<1, _>(bmc, ch, P::Ipv6Ipv4Support).await? else {
         return Ok(None);
     };
     if support & 0x03 == 0 {
         return Ok(None);
     }
-    let addressing = match fixed::<1>(get(bmc, ch, 51, 0).await?, 51)? {
+    let addressing = match fixed::<1, _>(bmc, ch, P::Ipv6Ipv4AddressingEnables).await? {
         Some([0]) => "ipv4_only",
         Some([1]) => "ipv6_only",
         Some([2]) => "dual_stack",
         _ => "unknown",
     };
-    let (static_max, dynamic_max) = match fixed::<2>(get(bmc, ch, 55, 0).await?, 55)? {
+    let (static_max, dynamic_max) = match fixed::<2, _>(bmc, ch, P::Ipv6Status).await? {
         Some([s, d]) => (s.min(MAX_IPV6_SETS), d.min(MAX_IPV6_SETS)),
         None => (0, 0),
     };
     let mut addresses = Vec::new();
-    for (param, count) in [(56u8, static_max), (59u8, dynamic_max)] {
+    for (param, count) in [
+        (P::Ipv6StaticAddresses, static_max),
+        (P::Ipv6DynamicAddress, dynamic_max),
+    ] {
+        let param_number = param.value();
         for set in 0..count {
             let Some(d) = get(bmc, ch, param, set).await? else {
                 continue;
@@ -255,17 +282,17 @@ async fn read_ipv6<B: Bmc + ?Sized>(bmc: &B, ch: Channel) -> Result<Option<Ipv6C
                 IpmiError::malformed(
                     "Get LAN Configuration Parameters",
                     format!(
-                        "parameter {param} set {set}: expected 20 bytes, got {}",
+                        "parameter {param_number} set {set}: expected 20 bytes, got {}",
                         d.len()
                     ),
                 )
             })?;
             let address = Ipv6Addr::from(<[u8; 16]>::try_from(&d[2..18]).expect("16 bytes"));
-            let enabled = param == 59 || d[1] & 0x80 != 0;
+            let enabled = param == P::Ipv6DynamicAddress || d[1] & 0x80 != 0;
             if !enabled || address.is_unspecified() {
                 continue;
             }
-            let source = match (param, d[1] & 0x0F) {
+            let source = match (param_number, d[1] & 0x0F) {
                 (56, _) => "static",
                 (_, 1) => "slaac",
                 (_, 2) => "dhcpv6",
@@ -299,11 +326,10 @@ async fn read_ipv6<B: Bmc + ?Sized>(bmc: &B, ch: Channel) -> Result<Option<Ipv6C
 async fn get<B: Bmc + ?Sized>(
     bmc: &B,
     channel: Channel,
-    parameter: u8,
+    parameter: LanConfigParameter,
     set: u8,
 ) -> Result<Option<Vec<u8>>, B::Error> {
-    let command = GetLanConfigParameters::new(channel, LanConfigParameter::Other(parameter))
-        .with_set_selector(set);
+    let command = GetLanConfigParameters::new(channel, parameter).with_set_selector(set);
     match try_execute(bmc, command).await? {
         Ok(response) => Ok(Some(response.data)),
         Err(refused)
@@ -320,22 +346,29 @@ async fn get<B: Bmc + ?Sized>(
     }
 }
 
-/// The first `N` bytes of a parameter's data; fewer is malformed.
-fn fixed<const N: usize>(
-    data: Option<Vec<u8>>,
-    parameter: u8,
-) -> Result<Option<[u8; N]>, IpmiError> {
-    data.map(|d| {
-        d.get(..N)
-            .and_then(|s| <[u8; N]>::try_from(s).ok())
-            .ok_or_else(|| {
-                IpmiError::malformed(
-                    "Get LAN Configuration Parameters",
-                    format!("parameter {parameter}: expected {N} bytes, got {}", d.len()),
-                )
-            })
-    })
-    .transpose()
+/// VLAN ID (parameter 20), which `ipmi-rs-core` does not name.
+const VLAN_ID: LanConfigParameter = LanConfigParameter::Other(20);
+
+/// The first `N` bytes of a parameter's data (set 0); fewer is malformed.
+async fn fixed<const N: usize, B: Bmc + ?Sized>(
+    bmc: &B,
+    channel: Channel,
+    parameter: LanConfigParameter,
+) -> Result<Option<[u8; N]>, B::Error> {
+    let number = parameter.value();
+    let data = get(bmc, channel, parameter, 0).await?;
+    Ok(data
+        .map(|d| {
+            d.get(..N)
+                .and_then(|s| <[u8; N]>::try_from(s).ok())
+                .ok_or_else(|| {
+                    IpmiError::malformed(
+                        "Get LAN Configuration Parameters",
+                        format!("parameter {number}: expected {N} bytes, got {}", d.len()),
+                    )
+                })
+        })
+        .transpose()?)
 }
 
 #[cfg(all(test, feature = "sim"))]
@@ -351,7 +384,7 @@ mod tests {
             Ipv4Addr::new(192, 168, 7, 9),
             [0, 0x1a, 2, 0x0c, 0xd, 0xe],
         );
-        second.ip_source = 2;
+        second.ip_source = IpAddressSource::Dhcp;
         second.vlan = Some(0x123);
         second.ipv6 = Some(("fd00::9".parse().unwrap(), 64));
         let mut config = BmcConfig::default();

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{Bmc, CompletionCode, IpmiError, NetFn, RawRequest, try_execute};
-use ipmi_rs_core::connection::{IpmiCommand, Message};
+use ipmi_rs_core::storage::sel::ReserveSel;
 
 /// Renewed reservations per walk before giving up.
 const MAX_RESERVATIONS: u32 = 5;
@@ -66,30 +66,10 @@ impl SelRecord {
     }
 }
 
-/// Reserve SEL (Storage 42h).
-struct ReserveSel;
-
-impl From<ReserveSel> for Message {
-    fn from(_: ReserveSel) -> Message {
-        Message::new_raw(NetFn::Storage.request_byte(), 0x42, Vec::new())
-    }
-}
-
-impl IpmiCommand for ReserveSel {
-    type Output = u16;
-    type Error = String;
-
-    fn parse_success_response(data: &[u8]) -> Result<u16, String> {
-        data.get(..2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-            .ok_or_else(|| format!("expected 2 bytes, got {}", data.len()))
-    }
-}
-
 /// A new SEL reservation; 0000h (read without one) if the BMC does not support reservations.
 async fn reserve<B: Bmc + ?Sized>(bmc: &B) -> Result<u16, B::Error> {
     match try_execute(bmc, ReserveSel).await? {
-        Ok(id) => Ok(id),
+        Ok(id) => Ok(id.get()),
         Err(r) if r.code == CompletionCode::InvalidCommand => Ok(0),
         Err(r) => Err(IpmiError::from(r).into()),
     }

@@ -1,6 +1,7 @@
 //! Transport (NetFn 0Ch): LAN channels and Get LAN Configuration Parameters.
 
 use super::*;
+use crate::ipmi::lan::IpAddressSource;
 
 /// The configuration of one LAN channel.
 #[derive(Clone, Debug)]
@@ -9,8 +10,8 @@ pub struct LanChannelConfig {
     pub channel: u8,
     /// IPv4 address.
     pub ip_address: Ipv4Addr,
-    /// Address source byte (1 static, 2 DHCP).
-    pub ip_source: u8,
+    /// Address source.
+    pub ip_source: IpAddressSource,
     /// Subnet mask.
     pub subnet_mask: Ipv4Addr,
     /// MAC address.
@@ -32,7 +33,7 @@ impl LanChannelConfig {
         LanChannelConfig {
             channel,
             ip_address,
-            ip_source: 1,
+            ip_source: IpAddressSource::Static,
             subnet_mask: Ipv4Addr::new(255, 255, 255, 0),
             mac_address,
             default_gateway: Ipv4Addr::new(o[0], o[1], o[2], 1),
@@ -64,7 +65,7 @@ impl SimBmc {
         match param {
             0 => out.push(0x00),
             3 => out.extend_from_slice(&lan.ip_address.octets()),
-            4 => out.push(lan.ip_source),
+            4 => out.push(lan.ip_source.byte()),
             5 => out.extend_from_slice(&lan.mac_address),
             6 => out.extend_from_slice(&lan.subnet_mask.octets()),
             12 => out.extend_from_slice(&lan.default_gateway.octets()),
