@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 n=${1:-500}
 cargo build -q --release --bin winrm-ipmi --example fleet_inventory
 dir=$(mktemp -d)
-target/release/winrm-ipmi sim --hosts "$n" --port 0 --endpoints-file "$dir/endpoints.txt" > "$dir/sim.log" &
+target/release/winrm-ipmi sim --count "$n" --port 0 --endpoints-file "$dir/endpoints.txt" > "$dir/sim.log" &
 sim=$!
 trap 'kill "$sim" 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 200); do [ -f "$dir/endpoints.txt" ] && break; sleep 0.05; done

@@ -323,3 +323,47 @@ fn bad_arguments_are_refused_before_any_traffic() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no password"));
 }
+
+#[test]
+fn completions_man_page_and_sim_arguments() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, out, err) = run(&["completions", shell]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("winrm-ipmi"), "{shell}");
+        assert!(
+            out.contains("correlate") && out.contains("thumbprint"),
+            "{shell}"
+        );
+    }
+    let (code, man, _) = run(&["man"]);
+    assert_eq!(code, 0);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH winrm-ipmi"),
+        "{man}"
+    );
+    assert!(man.contains("correlate"));
+    // sim's own spelling and the first release's (--hosts N, -U NAME) are both read: a bad
+    // count is refused either way, and either way the settings reach the same checks.
+    let (code, _, err) = run(&["sim", "--count", "many"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--count"), "{err}");
+    let (code, _, err) = run(&["sim", "--hosts", "many"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("takes a number of hosts"), "{err}");
+    for args in [
+        ["sim", "--count", "2", "--admin-user", "root"],
+        ["sim", "--hosts", "2", "-U", "root"],
+    ] {
+        let out = cli()
+            .args(args)
+            .args(["--password-env", "WINRM_IPMI_TEST_UNSET"])
+            .env_remove("WINRM_IPMI_TEST_UNSET")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("WINRM_IPMI_TEST_UNSET is not set"),
+            "{args:?}"
+        );
+    }
+}
