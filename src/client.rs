@@ -32,6 +32,9 @@ use crate::wsman::{
     RequestContext, WsmanError, parse_enumeration, parse_get, parse_identify, parse_invoke,
 };
 
+/// A pooled connection idle longer than this is not reused.
+pub const DEFAULT_IDLE_LIMIT: Duration = Duration::from_secs(60);
+
 /// Builds a [`Client`]; nothing touches the network until the first request.
 #[derive(Debug)]
 pub struct ClientBuilder {
@@ -46,6 +49,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     allow_basic_over_http: bool,
     flow: Flow,
+    idle_limit: Duration,
     tls: TlsSettings,
 }
 
@@ -91,6 +95,13 @@ impl ClientBuilder {
     /// was processed).
     pub fn auth_flow(mut self, flow: Flow) -> Self {
         self.flow = flow;
+        self
+    }
+    /// How long a pooled connection may sit idle and still be reused (default 60 s; WinRM's
+    /// HTTP.sys closes idle connections after 2 minutes). An older one is closed and a new one
+    /// authenticated.
+    pub fn idle_limit(mut self, limit: Duration) -> Self {
+        self.idle_limit = limit;
         self
     }
     /// Retry policy for transient completion codes.
@@ -164,6 +175,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 requests: AtomicU64::new(0),
                 piggyback_refused: AtomicBool::new(false),
+                idle_limit: self.idle_limit,
             }),
         })
     }
@@ -179,6 +191,7 @@ struct Inner {
     requests: AtomicU64,
     /// The server refused the piggybacked flow once: use the captured one from then on.
     piggyback_refused: AtomicBool,
+    idle_limit: Duration,
 }
 
 /// A WinRM client for one host. Cheap to clone; `Send + Sync`; usable from many tasks (requests
@@ -212,6 +225,7 @@ impl Client {
             retry: RetryPolicy::default(),
             allow_basic_over_http: false,
             flow: Flow::default(),
+            idle_limit: DEFAULT_IDLE_LIMIT,
             tls: TlsSettings::default(),
         }
     }
@@ -251,8 +265,9 @@ impl Client {
         loop {
             let config = fallback.as_ref().unwrap_or(base);
             let idle = self.inner.idle.lock().expect("pool lock").pop();
+            // Never reuse a connection the server may have closed for idleness (HTTP.sys: 2 min).
             let mut conn = match idle {
-                Some(c) if c.is_usable() => c,
+                Some(c) if c.is_usable() && c.idle_for() < self.inner.idle_limit => c,
                 _ => Connection::open(config).await?,
             };
             self.inner.requests.fetch_add(1, Ordering::Relaxed);

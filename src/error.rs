@@ -34,6 +34,15 @@ pub enum Error {
     /// Invalid settings, caught before any traffic.
     #[error("{0}")]
     Config(String),
+    /// A bug: the work for this host ended unexpectedly (a panic in its task). Reported for
+    /// that host alone; other hosts carry on.
+    #[error("internal error while working on {host}: {detail}")]
+    Internal {
+        /// The host.
+        host: String,
+        /// What is known.
+        detail: String,
+    },
 }
 
 impl From<WmiError> for Error {
@@ -71,6 +80,8 @@ pub enum ErrorKind {
     Protocol,
     /// The BMC answered with an error completion code.
     Ipmi,
+    /// A bug in this program (reported per host, never ending a fleet run).
+    Internal,
 }
 
 impl ErrorKind {
@@ -87,6 +98,7 @@ impl ErrorKind {
             ErrorKind::Fault => "fault",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Ipmi => "ipmi",
+            ErrorKind::Internal => "internal",
         }
     }
 }
@@ -107,6 +119,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Config(_) => ErrorKind::Config,
+            Error::Internal { .. } => ErrorKind::Internal,
             Error::NoBmc { .. } => ErrorKind::NoBmc,
             Error::Ipmi(IpmiError::Completion { .. }) => ErrorKind::Ipmi,
             Error::Ipmi(

@@ -278,6 +278,58 @@ async fn server_closing_after_the_challenge_means_a_fresh_authentication() {
     assert_nothing_in_clear(&reqs);
 }
 
+/// A server (or a proxy in front of it) that always drops the connection after the challenge:
+/// the error says that NTLM needs the connection kept open, and names the host.
+#[tokio::test]
+async fn a_connection_always_closed_after_the_challenge_is_explained() {
+    let Some(py) = python_with("spnego", "always_closed_after_the_challenge") else {
+        return;
+    };
+    let server = Server::start(&py, "closealways", &["--close-after-challenge", "99"]);
+    let e = server.client("Passw0rd!").ipmi().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+    assert!(!e.maybe_delivered());
+    let text = e.to_string();
+    assert!(
+        text.contains("NTLM needs the connection kept open"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("127.0.0.1:{}", server.port)),
+        "{text}"
+    );
+    // Tried on a fresh connection once, then given up: two NEGOTIATEs, nothing sealed.
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    assert!(reqs.iter().all(|r| r["length"] == 0));
+}
+
+/// A pooled connection idle past the limit is not reused (the server may have closed it).
+#[tokio::test]
+async fn idle_connections_past_the_limit_are_not_reused() {
+    let Some(py) = python_with("spnego", "idle_connections_past_the_limit") else {
+        return;
+    };
+    let server = Server::start(&py, "idle", &[]);
+    let client = Client::builder(&format!("127.0.0.1:{}", server.port))
+        .credentials("TESTDOM\\alice", Password::new("Passw0rd!"))
+        .idle_limit(Duration::ZERO)
+        .build()
+        .unwrap();
+    let bmc = client.ipmi().await.unwrap();
+    ipmi::execute(&bmc, GetDeviceId).await.unwrap();
+    let conns: std::collections::BTreeSet<u64> = server
+        .requests()
+        .iter()
+        .map(|r| r["conn"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        conns.len(),
+        2,
+        "one connection per request when none may idle"
+    );
+}
+
 #[tokio::test]
 async fn server_closing_between_requests_means_new_connections_and_nothing_sent_twice() {
     let Some(py) = python_with("spnego", "server_closing_between_requests") else {
@@ -497,6 +549,8 @@ mod https {
             .unwrap();
         let e = device_id(&client).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+        // Over HTTPS a refused login names channel binding as a possible cause.
+        assert!(e.to_string().contains("CbtHardeningLevel"), "{e}");
         let log = std::fs::read_to_string(&server.log).unwrap();
         assert!(log.contains("BadBindingsError"), "{log}");
     }

@@ -80,7 +80,7 @@ impl std::fmt::Debug for AuthExchange {
     }
 }
 
-const REFUSED_HINT: &str =
+pub(crate) const REFUSED_HINT: &str =
     "wrong password, unknown account, or the account may not log on through WinRM";
 
 impl AuthExchange {

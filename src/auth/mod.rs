@@ -26,6 +26,7 @@ mod exchange;
 pub mod ntlm;
 
 pub use credentials::{Credentials, Password};
+pub(crate) use exchange::REFUSED_HINT;
 pub use exchange::{AuthExchange, Flow, Leg, Next};
 
 /// How to authenticate to WinRM.

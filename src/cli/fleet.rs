@@ -109,9 +109,24 @@ pub async fn run(g: &Global, op: Op, hosts: Vec<String>, clients: Vec<Client>) -
             (host, result)
         }));
     }
+    // One host's failure, even a panic in its task, never ends the run: it is that host's error.
     let mut results = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        results.push(t.await.expect("host task panicked"));
+    for (t, host) in tasks.into_iter().zip(hosts) {
+        results.push(t.await.unwrap_or_else(|e| {
+            let detail = match e.try_into_panic() {
+                Ok(p) => p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panicked".into()),
+                Err(e) => e.to_string(),
+            };
+            let error = winrm_ipmi::Error::Internal {
+                host: host.clone(),
+                detail,
+            };
+            (host, Err(error))
+        }));
     }
     if let Some(b) = progress {
         b.finish_and_clear();

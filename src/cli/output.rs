@@ -18,7 +18,15 @@ pub fn explain(host: &str, e: &winrm_ipmi::Error) -> String {
             format!("access denied: the account must be a local administrator on {host} ({e})")
         }
         ErrorKind::Auth => format!("authentication failed: {e}"),
-        ErrorKind::Connect => format!("cannot reach {host}: {e}"),
+        ErrorKind::Connect
+            if matches!(
+                e,
+                winrm_ipmi::Error::Transport(winrm_ipmi::transport::TransportError::Connect { .. })
+            ) =>
+        {
+            format!("cannot reach {host}: {e}")
+        }
+        ErrorKind::Connect => format!("connection to {host} failed: {e}"),
         ErrorKind::Tls => {
             format!("TLS failed: {e} (use --cacert, --thumbprint, or --insecure for a lab)")
         }

@@ -28,6 +28,7 @@ use crate::auth::basic::Basic;
 use crate::auth::ntlm::{ChannelBindings, InitiatorOptions, Ntlm};
 use crate::auth::{
     AuthError, AuthExchange, AuthMethod, Credentials, Flow, Mechanism, MessageSecurity, Next,
+    REFUSED_HINT,
 };
 use crate::wsman::MAX_REPLY_BYTES;
 
@@ -155,6 +156,10 @@ pub struct Connection {
     poisoned: bool,
     /// Where the request in flight is (for timeouts: may it have been delivered?).
     phase: Phase,
+    /// POSTs answered on this connection (authentication legs included).
+    posts: u64,
+    /// When the last request finished (for the pool's idle limit).
+    idle_since: std::time::Instant,
     requests: u64,
 }
 
@@ -260,6 +265,8 @@ impl Connection {
             label,
             poisoned: false,
             phase: Phase::Authenticate,
+            posts: 0,
+            idle_since: std::time::Instant::now(),
             requests: 0,
         })
     }
@@ -267,6 +274,11 @@ impl Connection {
     /// Whether this connection can take another request.
     pub fn is_usable(&self) -> bool {
         !self.poisoned && !self.sender.is_closed()
+    }
+
+    /// How long the connection has been idle.
+    pub fn idle_for(&self) -> Duration {
+        self.idle_since.elapsed()
     }
 
     /// Requests completed on this connection.
@@ -408,6 +420,18 @@ impl Connection {
     }
 
     fn auth_error(&self, source: AuthError) -> TransportError {
+        // Over HTTPS a refused NTLM login may be the channel binding, not the password.
+        let source = match source {
+            AuthError::Rejected { account, hint }
+                if hint == REFUSED_HINT && self.channel_binding.is_some() =>
+            {
+                AuthError::Rejected {
+                    account,
+                    hint: "wrong password, unknown account, the account may not log on through WinRM, or the service refused our channel binding (its CbtHardeningLevel; a TLS-intercepting proxy in between changes the certificate it binds to)",
+                }
+            }
+            s => s,
+        };
         TransportError::Auth {
             endpoint: self.label.clone(),
             source,
@@ -445,6 +469,7 @@ impl Connection {
         if self.sender.ready().await.is_err() {
             return Err(TransportError::NotSent {
                 endpoint: self.label.clone(),
+                during_authentication: self.phase == Phase::Authenticate && self.posts > 0,
             });
         }
         let response = match self.sender.try_send_request(request).await {
@@ -455,6 +480,7 @@ impl Connection {
                 return Err(if unsent {
                     TransportError::NotSent {
                         endpoint: self.label.clone(),
+                        during_authentication: self.phase == Phase::Authenticate && self.posts > 0,
                     }
                 } else {
                     self.exchange_error(e.into_error().to_string())
@@ -471,6 +497,8 @@ impl Connection {
                 message: format!("reading the reply: {e}"),
             })?
             .to_bytes();
+        self.posts += 1;
+        self.idle_since = std::time::Instant::now();
         Ok((parts.status, parts.headers, body))
     }
 

@@ -77,10 +77,16 @@ pub enum TransportError {
     },
     /// The connection was closed before our request was written: nothing was sent, so the
     /// request may go out on a new connection.
-    #[error("{endpoint} closed the connection before the request was sent")]
+    #[error("{endpoint} closed the connection {}", if *during_authentication {
+        "in the middle of the authentication handshake; NTLM needs the connection kept open between its legs (a proxy or load balancer in between is the usual cause)"
+    } else {
+        "before the request was sent"
+    })]
     NotSent {
         /// Where.
         endpoint: String,
+        /// Whether it happened between authentication legs (after the server's challenge).
+        during_authentication: bool,
     },
     /// An earlier request left this connection in an unknown state (cancelled or failed
     /// mid-way); it is not used again, and nothing was sent on it.
@@ -156,7 +162,7 @@ impl TransportError {
             TransportError::Connect { endpoint, .. }
             | TransportError::Timeout { endpoint, .. }
             | TransportError::Exchange { endpoint, .. }
-            | TransportError::NotSent { endpoint }
+            | TransportError::NotSent { endpoint, .. }
             | TransportError::Poisoned { endpoint }
             | TransportError::Tls { endpoint, .. }
             | TransportError::Auth { endpoint, .. }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::WmiError;
-use crate::ipmi::{CompletionCode, RawRequest, RawResponse};
+use crate::ipmi::{CompletionCode, DEFAULT_BMC_ADDRESS, RawRequest, RawResponse};
 use crate::wsman::cursor::Ns;
 use crate::wsman::response::{decode, expect_body, parse_envelope};
 use crate::wsman::{CimObject, EnumerateOptions, MessageId, Request, RequestContext, WsmanError};
@@ -49,10 +49,21 @@ impl IpmiInstance {
             None => true,
             Some(_) => object.parse::<bool>("Active")?,
         };
+        // A missing or nil BMCAddress means the BMC's usual IPMB address.
+        let bmc_address = match object.text("BMCAddress").map(str::trim) {
+            None | Some("") => {
+                tracing::debug!(
+                    instance = %instance_name,
+                    "Microsoft_IPMI has no BMCAddress; using 0x20"
+                );
+                DEFAULT_BMC_ADDRESS
+            }
+            Some(_) => object.parse("BMCAddress")?,
+        };
         Ok(IpmiInstance {
             instance_name,
             active,
-            bmc_address: object.parse("BMCAddress")?,
+            bmc_address,
         })
     }
 
@@ -66,6 +77,24 @@ impl IpmiInstance {
         Ok(instances.into_iter().nth(active))
     }
 }
+
+/// How a zero-length `RequestData` goes on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EmptyRequestData {
+    /// The element is left out.
+    Omitted,
+    /// `<p:RequestData xsi:nil="true"/>`.
+    #[allow(dead_code)] // the switch's other position, for a field report to flip to
+    Nil,
+}
+
+/// No capture shows what Windows' WMI provider wants for a request without data (Get Device ID
+/// and most Get commands). COM callers pass an empty `uint8[]`; WS-Management has no empty-array
+/// form, and DSP0230 writes an empty array as no element at all, which is also what a null array
+/// becomes when the provider reads it back as "no data". We therefore omit the element (with
+/// `RequestDataSize` 0). If a field report shows a provider that wants the nil form, flip this
+/// one switch.
+const EMPTY_REQUEST_DATA: EmptyRequestData = EmptyRequestData::Omitted;
 
 /// Enumerate request for the class's instances.
 pub fn enumerate_instances(ctx: &RequestContext, id: MessageId) -> Request {
@@ -91,18 +120,36 @@ pub fn request_response(
         );
         w.scalar("Command", request.cmd());
         w.scalar("RequestDataSize", request.data().len());
-        w.array("RequestData", request.data());
+        match (request.data().is_empty(), EMPTY_REQUEST_DATA) {
+            (false, _) => w.array("RequestData", request.data()),
+            (true, EmptyRequestData::Nil) => w.null("RequestData"),
+            (true, EmptyRequestData::Omitted) => {}
+        }
     })
     .expect("the method and parameter names are constant XML names")
 }
 
 /// Parses the reply to [`request_response`]: `CompletionCode`, `ResponseDataSize` and
 /// `ResponseData` in any order (unknown elements and attributes ignored), split and
-/// cross-checked by [`MethodOutput::into_response`].
+/// read liberally by [`MethodOutput::into_response`] (every disagreement logged).
 ///
 /// This is the hot path of every IPMI request, so it reads the output parameters straight into
 /// numbers instead of building a [`CimObject`].
 pub fn parse_request_response(bytes: &[u8], request: &Request) -> Result<RawResponse, WmiError> {
+    parse_method_output(bytes, request)?.into_response()
+}
+
+/// [`parse_request_response`], with every disagreement in the output an error
+/// ([`MethodOutput::into_response_strict`]).
+pub fn parse_request_response_strict(
+    bytes: &[u8],
+    request: &Request,
+) -> Result<RawResponse, WmiError> {
+    parse_method_output(bytes, request)?.into_response_strict()
+}
+
+/// The output parameters of a `RequestResponse` reply, as they came.
+pub fn parse_method_output(bytes: &[u8], request: &Request) -> Result<MethodOutput, WmiError> {
     let xml = decode(bytes)?;
     let (_, (cc, size, data)) =
         parse_envelope(&xml, Some(RESOURCE_URI), Some(request), |cursor, first| {
@@ -165,12 +212,11 @@ pub fn parse_request_response(bytes: &[u8], request: &Request) -> Result<RawResp
             }
             Ok((cc, size, data))
         })?;
-    MethodOutput {
+    Ok(MethodOutput {
         completion_code: cc,
         response_data_size: size,
         response_data: data,
-    }
-    .into_response()
+    })
 }
 
 /// The output parameters of `RequestResponse`, as they came.
@@ -201,10 +247,64 @@ impl MethodOutput {
         }
     }
 
-    /// Splits the output at the completion code. Everything is cross-checked: an empty
-    /// `ResponseData`, a size that disagrees with the bytes, or a `CompletionCode` that differs
-    /// from `ResponseData[0]` is an error, never a guess.
+    /// Reads the output as every peer does (ipmiutil, go-ipmi, LibreHardwareMonitor): never
+    /// failing on an inconsistency the data can be read past. Each disagreement is logged as a
+    /// warning.
+    ///
+    /// - `ResponseData` is cut to `ResponseDataSize` when the size is smaller (as go-ipmi does);
+    ///   a larger size keeps the bytes there are.
+    /// - An empty `ResponseData` with a `CompletionCode` is a driver-level failure and reads as
+    ///   that completion code with no data (not as a missing completion code).
+    /// - A `CompletionCode` that differs from `ResponseData[0]` wins when it reports a failure
+    ///   (the driver knows something the bytes do not say); otherwise `ResponseData[0]` is used.
+    /// - Nothing at all (no data, no `CompletionCode`) is [`WmiError::MissingCompletionCode`].
     pub fn into_response(self) -> Result<RawResponse, WmiError> {
+        let MethodOutput {
+            completion_code,
+            response_data_size,
+            mut response_data,
+        } = self;
+        if let Some(declared) = response_data_size
+            && declared as usize != response_data.len()
+        {
+            tracing::warn!(
+                declared,
+                actual = response_data.len(),
+                "RequestResponse: ResponseDataSize disagrees with ResponseData; reading the bytes up to the smaller"
+            );
+            response_data.truncate(declared as usize);
+        }
+        let Some((&in_data, data)) = response_data.split_first() else {
+            return match completion_code {
+                Some(cc) => {
+                    tracing::warn!(
+                        code = cc,
+                        "RequestResponse: no ResponseData; taking the CompletionCode out-parameter"
+                    );
+                    Ok(RawResponse::new(CompletionCode::from_byte(cc), []))
+                }
+                None => Err(WmiError::MissingCompletionCode),
+            };
+        };
+        let code = match completion_code {
+            Some(parameter) if parameter != in_data => {
+                tracing::warn!(
+                    parameter,
+                    in_data,
+                    "RequestResponse: CompletionCode disagrees with ResponseData[0]"
+                );
+                if parameter != 0 { parameter } else { in_data }
+            }
+            _ => in_data,
+        };
+        Ok(RawResponse::new(CompletionCode::from_byte(code), data))
+    }
+
+    /// Splits the output at the completion code, cross-checking everything: an empty
+    /// `ResponseData`, a size that disagrees with the bytes, or a `CompletionCode` that differs
+    /// from `ResponseData[0]` is an error, never a guess. For tests and for users who want to
+    /// see a provider's inconsistencies.
+    pub fn into_response_strict(self) -> Result<RawResponse, WmiError> {
         if let Some(declared) = self.response_data_size
             && declared as usize != self.response_data.len()
         {
@@ -291,13 +391,46 @@ pub fn request_response_reply(relates_to: Option<&str>, response: &RawResponse) 
 mod tests {
     use super::*;
 
-    fn out(cc: Option<u8>, size: Option<u32>, data: &[u8]) -> Result<RawResponse, WmiError> {
+    fn output(cc: Option<u8>, size: Option<u32>, data: &[u8]) -> MethodOutput {
         MethodOutput {
             completion_code: cc,
             response_data_size: size,
             response_data: data.to_vec(),
         }
-        .into_response()
+    }
+
+    fn out(cc: Option<u8>, size: Option<u32>, data: &[u8]) -> Result<RawResponse, WmiError> {
+        output(cc, size, data).into_response_strict()
+    }
+
+    #[test]
+    fn the_default_reading_carries_on_as_every_peer_does() {
+        let read = |cc, size, data: &[u8]| output(cc, size, data).into_response().unwrap();
+        // Consistent output reads the same as in strict mode.
+        assert_eq!(
+            read(Some(0), Some(4), &[0, 17, 34, 51]),
+            out(Some(0), Some(4), &[0, 17, 34, 51]).unwrap()
+        );
+        // Cut to ResponseDataSize (go-ipmi); a larger size keeps what is there.
+        assert_eq!(read(Some(0), Some(3), &[0, 1, 2, 3, 4]).data, vec![1, 2]);
+        assert_eq!(read(Some(0), Some(9), &[0, 1]).data, vec![1]);
+        // A driver-level failure: no ResponseData, the code in the out-parameter.
+        let r = read(Some(0xc3), Some(0), &[]);
+        assert_eq!((r.completion, r.data.len()), (CompletionCode::Timeout, 0));
+        // Disagreeing codes: a failure reported by the driver wins; otherwise the data's.
+        assert_eq!(
+            read(Some(0xc0), Some(1), &[0x00]).completion,
+            CompletionCode::NodeBusy
+        );
+        assert_eq!(
+            read(Some(0x00), Some(1), &[0xc1]).completion,
+            CompletionCode::InvalidCommand
+        );
+        // Nothing at all is still an error.
+        assert!(matches!(
+            output(None, None, &[]).into_response(),
+            Err(WmiError::MissingCompletionCode)
+        ));
     }
 
     // go-ipmi's parseWinIPMIResponse cases (bougou/go-ipmi pkg/open/wmi_ps_windows_test.go) and
