@@ -27,14 +27,28 @@ pub enum Flow {
     Piggyback,
 }
 
-/// One request of the exchange.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One request of the exchange. (`Debug` shows the scheme, never the token: a Basic token is
+/// the password.)
+#[derive(Clone, PartialEq, Eq)]
 pub struct Leg {
     /// The `Authorization` header value.
     pub authorization: Option<String>,
     /// Whether the request carries the caller's envelope (sealed with
     /// [`AuthExchange::security`] when sealing); otherwise its body is empty.
     pub carries_envelope: bool,
+}
+
+impl std::fmt::Debug for Leg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self
+            .authorization
+            .as_deref()
+            .map(|a| a.split(' ').next().unwrap_or_default());
+        f.debug_struct("Leg")
+            .field("scheme", &scheme)
+            .field("carries_envelope", &self.carries_envelope)
+            .finish()
+    }
 }
 
 /// What to do after a response.
@@ -222,9 +236,6 @@ impl AuthExchange {
                     }),
                     (200 | 500, true) => Ok(Next::Reply),
                     (200, false) => Ok(Next::Authenticated),
-                    (s, true) if self.mechanism.connection_bound() => {
-                        Err(AuthError::PiggybackRefused { status: s })
-                    }
                     (s, true) => Err(AuthError::UnexpectedStatus {
                         status: s,
                         expected: "a reply (200 or 500) to the authenticated request",
@@ -374,6 +385,15 @@ mod tests {
             ex.receive(401, &["Negotiate"]),
             Err(AuthError::PiggybackRefused { status: 401 })
         );
+        // Any other status to the envelope-carrying leg may follow delivery: not a refusal.
+        let mut ex = ntlm(Flow::Piggyback);
+        ex.start().unwrap();
+        ex.receive(401, &refs(&challenge_headers("Negotiate")))
+            .unwrap();
+        assert!(matches!(
+            ex.receive(503, &[]),
+            Err(AuthError::UnexpectedStatus { status: 503, .. })
+        ));
     }
 
     #[test]
@@ -468,6 +488,7 @@ mod tests {
         assert_eq!(ex.per_request_header().unwrap(), leg.authorization);
         assert!(ex.take_security().is_none());
         assert!(!format!("{ex:?}").contains("s3cret"));
+        assert!(!format!("{leg:?}").contains("YWRtaW46czNjcmV0"), "{leg:?}");
 
         let mut ex = AuthExchange::new(Box::new(Basic::new(&creds)), Flow::EmptyPost);
         ex.start().unwrap();

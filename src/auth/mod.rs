@@ -139,8 +139,10 @@ pub enum AuthError {
         /// The likely causes.
         hint: &'static str,
     },
-    /// The server refused the AUTHENTICATE that carried the first envelope (a server that
-    /// wants the captured flow: AUTHENTICATE on an empty POST). Nothing was processed.
+    /// The server answered `401` to the AUTHENTICATE that carried the first envelope (a server
+    /// that wants the captured flow: AUTHENTICATE on an empty POST). A 401 means nothing was
+    /// processed; any other status to that leg is [`AuthError::UnexpectedStatus`], and may
+    /// follow delivery.
     #[error("the server refused authentication carried on the first request (HTTP {status})")]
     PiggybackRefused {
         /// The status.

@@ -355,10 +355,22 @@ impl Connection {
             unreachable!("authenticate leaves the connection ready or fails");
         };
         self.phase = Phase::Request;
+        let per_request = header.is_some();
         let out = Outgoing::envelope(envelope, security.as_deref_mut(), header.clone());
         let (status, headers, body) = self.post(out).await?;
         if status == StatusCode::UNAUTHORIZED {
-            return Err(self.auth_error(AuthError::SessionRefused { plaintext: !seal }));
+            // Basic: the credentials themselves; NTLM in clear over HTTP: encryption required.
+            let refusal = if per_request {
+                AuthError::Rejected {
+                    account: config.credentials.account(),
+                    hint: "wrong password, or Basic is disabled on the service",
+                }
+            } else {
+                AuthError::SessionRefused {
+                    plaintext: !seal && config.endpoint.scheme == Scheme::Http,
+                }
+            };
+            return Err(self.auth_error(refusal));
         }
         let reply = self.reply(status, &headers, body, seal)?;
         self.poisoned = false;
@@ -381,9 +393,10 @@ impl Connection {
             let out = if leg.carries_envelope {
                 self.phase = Phase::Request;
                 let security = if seal {
-                    Some(exchange.security().ok_or_else(|| TransportError::Sealing {
-                        endpoint: self.label.clone(),
-                        message: "the authentication gave no sealing context",
+                    Some(exchange.security().ok_or_else(|| {
+                        self.auth_error(AuthError::State(
+                            "the authentication gave no sealing context",
+                        ))
                     })?)
                 } else {
                     None
@@ -434,6 +447,7 @@ impl Connection {
         };
         TransportError::Auth {
             endpoint: self.label.clone(),
+            phase: self.phase,
             source,
         }
     }

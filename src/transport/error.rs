@@ -110,6 +110,8 @@ pub enum TransportError {
     Auth {
         /// Where.
         endpoint: String,
+        /// The phase: [`Phase::Request`] when the failing leg carried the envelope.
+        phase: Phase,
         /// Why.
         source: AuthError,
     },
@@ -152,6 +154,16 @@ impl TransportError {
             TransportError::Exchange { phase, .. } | TransportError::Timeout { phase, .. } => {
                 phase.may_have_delivered()
             }
+            // A status other than 401 to a leg that carried the envelope.
+            TransportError::Auth {
+                phase,
+                source: AuthError::UnexpectedStatus { .. },
+                ..
+            } => phase.may_have_delivered(),
+            // A reply came: the request was delivered, whatever is wrong with the reply.
+            TransportError::Framing { .. }
+            | TransportError::Sealing { .. }
+            | TransportError::Status { .. } => true,
             _ => false,
         }
     }
