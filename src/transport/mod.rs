@@ -16,12 +16,14 @@
 //! # Ok::<(), winrm_ipmi::transport::EndpointError>(())
 //! ```
 
+mod config;
 mod connection;
 pub mod encryption;
 mod endpoint;
 mod error;
 pub mod tls;
 
-pub use connection::{Connection, ConnectionConfig, EncryptionMode, Reply};
+pub use config::{ConnectionConfig, EncryptionMode};
+pub use connection::{Connection, Reply};
 pub use endpoint::{Endpoint, EndpointError, Scheme};
 pub use error::{Phase, TransportError};
