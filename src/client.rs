@@ -165,9 +165,14 @@ impl ClientBuilder {
             tls,
         };
         config.validate()?;
+        let captured_flow = ConnectionConfig {
+            flow: Flow::EmptyPost,
+            ..config.clone()
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
+                captured_flow,
                 ctx,
                 idle: Mutex::new(Vec::new()),
                 permits: Semaphore::new(self.max_connections),
@@ -189,7 +194,9 @@ struct Inner {
     instance: OnceCell<IpmiInstance>,
     retry: RetryPolicy,
     requests: AtomicU64,
-    /// The server refused the piggybacked flow once: use the captured one from then on.
+    /// `config` with the captured flow, for a server that refused the piggybacked one.
+    captured_flow: ConnectionConfig,
+    /// The server refused the piggybacked flow once: use `captured_flow` from then on.
     piggyback_refused: AtomicBool,
     idle_limit: Duration,
 }
@@ -252,18 +259,13 @@ impl Client {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let base = &self.inner.config;
-        let empty_post = || ConnectionConfig {
-            flow: Flow::EmptyPost,
-            ..base.clone()
-        };
-        let mut fallback = None;
-        if self.inner.piggyback_refused.load(Ordering::Relaxed) {
-            fallback = Some(empty_post());
-        }
         let mut retried = false;
         loop {
-            let config = fallback.as_ref().unwrap_or(base);
+            let config = if self.inner.piggyback_refused.load(Ordering::Relaxed) {
+                &self.inner.captured_flow
+            } else {
+                &self.inner.config
+            };
             let idle = self.inner.idle.lock().expect("pool lock").pop();
             // Never reuse a connection the server may have closed for idleness (HTTP.sys: 2 min).
             let mut conn = match idle {
@@ -291,7 +293,6 @@ impl Client {
                 } if !retried => {
                     tracing::debug!(error = %e, "the server refused the piggybacked AUTHENTICATE; using the empty-POST flow");
                     self.inner.piggyback_refused.store(true, Ordering::Relaxed);
-                    fallback = Some(empty_post());
                 }
                 _ => return Err(e.into()),
             }

@@ -80,15 +80,26 @@ impl Server {
             .unwrap()
     }
 
-    /// The logged requests (not the events).
-    fn requests(&self) -> Vec<serde_json::Value> {
+    /// Every log line: requests and events.
+    fn log(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .filter(|v| v.get("event").is_none())
             .collect()
     }
+
+    /// The logged requests (not the events).
+    fn requests(&self) -> Vec<serde_json::Value> {
+        let mut all = self.log();
+        all.retain(|v| v.get("event").is_none());
+        all
+    }
+}
+
+/// The connections the requests came on, in order.
+fn connections(reqs: &[serde_json::Value]) -> std::collections::BTreeSet<u64> {
+    reqs.iter().map(|r| r["conn"].as_u64().unwrap()).collect()
 }
 
 fn assert_nothing_in_clear(reqs: &[serde_json::Value]) {
@@ -180,8 +191,7 @@ async fn the_captured_flow_is_the_default() {
         5,
         "{reqs:?}"
     );
-    let conns: std::collections::BTreeSet<u64> =
-        reqs.iter().map(|r| r["conn"].as_u64().unwrap()).collect();
+    let conns = connections(&reqs);
     assert_eq!(conns.len(), 2, "{reqs:?}");
     for c in conns {
         let on: Vec<_> = reqs.iter().filter(|r| r["conn"] == c).collect();
@@ -215,11 +225,7 @@ async fn a_refused_piggyback_falls_back_to_the_captured_flow() {
     let client = server.client_with("Passw0rd!", Flow::Piggyback);
     let bmc = client.ipmi().await.unwrap();
     assert_eq!(ipmi::execute(&bmc, GetDeviceId).await.unwrap().device_id, 0);
-    let all: Vec<serde_json::Value> = std::fs::read_to_string(&server.log)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let all = server.log();
     assert_eq!(
         all.iter()
             .filter(|v| v["event"] == "refused-piggyback")
@@ -318,11 +324,7 @@ async fn idle_connections_past_the_limit_are_not_reused() {
         .unwrap();
     let bmc = client.ipmi().await.unwrap();
     ipmi::execute(&bmc, GetDeviceId).await.unwrap();
-    let conns: std::collections::BTreeSet<u64> = server
-        .requests()
-        .iter()
-        .map(|r| r["conn"].as_u64().unwrap())
-        .collect();
+    let conns = connections(&server.requests());
     assert_eq!(
         conns.len(),
         2,
@@ -351,8 +353,7 @@ async fn server_closing_between_requests_means_new_connections_and_nothing_sent_
         5,
         "{reqs:?}"
     );
-    let conns: std::collections::BTreeSet<u64> =
-        reqs.iter().map(|r| r["conn"].as_u64().unwrap()).collect();
+    let conns = connections(&reqs);
     assert_eq!(conns.len(), 5);
     for c in conns {
         let on: Vec<_> = reqs.iter().filter(|r| r["conn"] == c).collect();
@@ -391,8 +392,7 @@ async fn many_tasks_share_a_client_within_its_connection_limit() {
         assert_eq!(t.await.unwrap().unwrap(), 3);
     }
     let reqs = server.requests();
-    let conns: std::collections::BTreeSet<u64> =
-        reqs.iter().map(|r| r["conn"].as_u64().unwrap()).collect();
+    let conns = connections(&reqs);
     assert!(conns.len() <= 2, "{conns:?}");
     assert_eq!(reqs.iter().filter(|r| r["sealed"] == true).count(), 13);
 }

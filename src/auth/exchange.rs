@@ -94,6 +94,9 @@ impl std::fmt::Debug for AuthExchange {
     }
 }
 
+/// Why Basic credentials are refused.
+pub(crate) const BASIC_REFUSED_HINT: &str = "wrong password, or Basic is disabled on the service";
+
 pub(crate) const REFUSED_HINT: &str =
     "wrong password, unknown account, or the account may not log on through WinRM";
 
@@ -231,7 +234,7 @@ impl AuthExchange {
                         hint: if self.mechanism.connection_bound() {
                             REFUSED_HINT
                         } else {
-                            "wrong password, or Basic is disabled on the service"
+                            BASIC_REFUSED_HINT
                         },
                     }),
                     (200 | 500, true) => Ok(Next::Reply),

@@ -26,8 +26,8 @@ mod exchange;
 pub mod ntlm;
 
 pub use credentials::{Credentials, Password};
-pub(crate) use exchange::REFUSED_HINT;
 pub use exchange::{AuthExchange, Flow, Leg, Next};
+pub(crate) use exchange::{BASIC_REFUSED_HINT, REFUSED_HINT};
 
 /// How to authenticate to WinRM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

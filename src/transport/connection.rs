@@ -23,7 +23,9 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
 use super::{ConnectionConfig, Phase, Scheme, TransportError, encryption, tls};
-use crate::auth::{AuthError, AuthExchange, MessageSecurity, Next, REFUSED_HINT};
+use crate::auth::{
+    AuthError, AuthExchange, BASIC_REFUSED_HINT, MessageSecurity, Next, REFUSED_HINT,
+};
 use crate::wsman::MAX_REPLY_BYTES;
 
 const SOAP_CONTENT_TYPE: &str = "application/soap+xml;charset=UTF-8";
@@ -271,7 +273,7 @@ impl Connection {
             let refusal = if per_request {
                 AuthError::Rejected {
                     account: config.credentials.account(),
-                    hint: "wrong password, or Basic is disabled on the service",
+                    hint: BASIC_REFUSED_HINT,
                 }
             } else {
                 AuthError::SessionRefused {

@@ -35,12 +35,7 @@ pub struct ComputerSystem {
 impl ComputerSystem {
     /// Reads an enumerated instance (missing properties are empty or `None`).
     pub fn from_object(o: &CimObject) -> Self {
-        let text = |name| {
-            o.text(name)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
+        let text = |name| super::trimmed_text(o, name);
         ComputerSystem {
             name: text("Name").unwrap_or_default(),
             domain: text("Domain"),

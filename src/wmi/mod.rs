@@ -33,6 +33,14 @@ pub use error::WmiError;
 
 use crate::wsman::ns::WMI_PREFIX;
 
+/// A property's text, trimmed; `None` when absent, nil or blank.
+pub(crate) fn trimmed_text(o: &crate::wsman::CimObject, name: &str) -> Option<String> {
+    o.text(name)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
 /// The WS-Management resource URI of a WMI class, e.g. `root/wmi` + `Microsoft_IPMI`.
 pub fn class_uri(namespace: &str, class: &str) -> String {
     let namespace = namespace.trim_matches(['/', '\\']).replace('\\', "/");

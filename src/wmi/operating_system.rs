@@ -36,12 +36,7 @@ pub struct OperatingSystem {
 impl OperatingSystem {
     /// Reads an enumerated instance (missing properties are empty or `None`).
     pub fn from_object(o: &CimObject) -> Self {
-        let text = |name| {
-            o.text(name)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
+        let text = |name| super::trimmed_text(o, name);
         OperatingSystem {
             caption: text("Caption").unwrap_or_default(),
             version: text("Version"),
