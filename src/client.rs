@@ -242,6 +242,10 @@ impl Client {
         self.inner.requests.load(Ordering::Relaxed)
     }
 
+    fn reply_error(&self, e: impl Into<crate::wmi::WmiError>) -> Error {
+        Error::reply(&self.inner.config.endpoint.url(), e)
+    }
+
     /// The endpoint URL.
     pub fn endpoint(&self) -> String {
         self.inner.config.endpoint.url()
@@ -307,7 +311,7 @@ impl Client {
         let reply = conn
             .identify(&self.inner.config, req.xml.as_bytes())
             .await?;
-        Ok(parse_identify(&reply.body)?)
+        parse_identify(&reply.body).map_err(|e| self.reply_error(e))
     }
 
     /// Every instance of `resource_uri` (Enumerate, then Pull until the end).
@@ -318,7 +322,8 @@ impl Client {
     ) -> Result<Vec<CimObject>, Error> {
         let ctx = &self.inner.ctx;
         let req = ctx.enumerate(resource_uri, options, MessageId::random());
-        let mut page = parse_enumeration(&self.send(&req).await?, &req)?;
+        let mut page =
+            parse_enumeration(&self.send(&req).await?, &req).map_err(|e| self.reply_error(e))?;
         let mut items = std::mem::take(&mut page.items);
         while let Some(context) = page.context.take() {
             let pull = ctx.pull(
@@ -327,7 +332,8 @@ impl Client {
                 options.max_elements,
                 MessageId::random(),
             );
-            page = parse_enumeration(&self.send(&pull).await?, &pull)?;
+            page = parse_enumeration(&self.send(&pull).await?, &pull)
+                .map_err(|e| self.reply_error(e))?;
             items.append(&mut page.items);
         }
         Ok(items)
@@ -343,7 +349,7 @@ impl Client {
             .inner
             .ctx
             .get(resource_uri, selectors, MessageId::random());
-        Ok(parse_get(&self.send(&req).await?, &req)?)
+        parse_get(&self.send(&req).await?, &req).map_err(|e| self.reply_error(e))
     }
 
     /// Invoke a WMI method; returns its `_OUTPUT`.
@@ -358,7 +364,7 @@ impl Client {
             self.inner
                 .ctx
                 .invoke(resource_uri, method, selectors, params, MessageId::random())?;
-        Ok(parse_invoke(&self.send(&req).await?, &req)?)
+        parse_invoke(&self.send(&req).await?, &req).map_err(|e| self.reply_error(e))
     }
 
     /// The host's BMC, through `root/wmi:Microsoft_IPMI`. The class is enumerated once per
@@ -382,7 +388,7 @@ impl Client {
                     }
                     Err(e) => return Err(e),
                 };
-                IpmiInstance::choose(&items)?.ok_or(Error::NoBmc {
+                IpmiInstance::choose(&items).map_err(|e| self.reply_error(e))?.ok_or(Error::NoBmc {
                     host,
                     detail: "root/wmi:Microsoft_IPMI has no instance; the IPMI driver found no BMC".into(),
                 })
@@ -438,7 +444,7 @@ impl Bmc for MicrosoftIpmi {
             MessageId::random(),
         );
         let body = self.client.send(&req).await?;
-        Ok(microsoft_ipmi::parse_request_response(&body, &req)?)
+        microsoft_ipmi::parse_request_response(&body, &req).map_err(|e| self.client.reply_error(e))
     }
 }
 

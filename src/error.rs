@@ -14,15 +14,21 @@ pub enum Error {
     /// Moving the message failed.
     #[error(transparent)]
     Transport(#[from] TransportError),
-    /// The reply is malformed, or a WS-Management fault.
+    /// A WS-Management fault (malformed replies are [`Error::Reply`]).
     #[error(transparent)]
     Wsman(#[from] WsmanError),
     /// The BMC refused the request or answered something malformed.
     #[error(transparent)]
     Ipmi(#[from] IpmiError),
-    /// A WMI method's output is inconsistent (e.g. `Microsoft_IPMI.RequestResponse`'s sizes).
-    #[error(transparent)]
-    Wmi(WmiError),
+    /// The reply is malformed (not SOAP, wrong `RelatesTo`, bad values) or, in strict mode, a
+    /// WMI method's output is inconsistent.
+    #[error("malformed reply from {endpoint}: {source}")]
+    Reply {
+        /// Where it came from.
+        endpoint: String,
+        /// What is wrong.
+        source: WmiError,
+    },
     /// The host has no usable `Microsoft_IPMI` instance.
     #[error("no BMC on {host}: {detail}")]
     NoBmc {
@@ -45,12 +51,17 @@ pub enum Error {
     },
 }
 
-impl From<WmiError> for Error {
-    fn from(e: WmiError) -> Self {
-        match e {
-            WmiError::Wsman(e) => Error::Wsman(e),
+impl Error {
+    /// A reply-parsing failure from `endpoint`: faults stay [`Error::Wsman`], everything else
+    /// becomes [`Error::Reply`] naming the endpoint.
+    pub(crate) fn reply(endpoint: &str, e: impl Into<WmiError>) -> Self {
+        match e.into() {
+            WmiError::Wsman(WsmanError::Fault(f)) => Error::Wsman(WsmanError::Fault(f)),
             WmiError::Ipmi(e) => Error::Ipmi(e),
-            e => Error::Wmi(e),
+            source => Error::Reply {
+                endpoint: endpoint.to_string(),
+                source,
+            },
         }
     }
 }
@@ -112,7 +123,14 @@ impl std::fmt::Display for ErrorKind {
 impl Error {
     /// Whether the request may have been delivered (and so was not re-sent).
     pub fn maybe_delivered(&self) -> bool {
-        matches!(self, Error::Transport(t) if t.maybe_delivered())
+        match self {
+            Error::Transport(t) => t.maybe_delivered(),
+            // A reply came back (a fault, an unreadable reply, a BMC's answer): delivered.
+            Error::Wsman(_) | Error::Reply { .. } | Error::Ipmi(IpmiError::Completion { .. }) => {
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The kind.
@@ -134,7 +152,7 @@ impl Error {
                 FaultKind::TimedOut => ErrorKind::Timeout,
                 _ => ErrorKind::Fault,
             },
-            Error::Wsman(_) | Error::Wmi(_) => ErrorKind::Protocol,
+            Error::Wsman(_) | Error::Reply { .. } => ErrorKind::Protocol,
             Error::Transport(t) => match t {
                 TransportError::Connect { .. }
                 | TransportError::NotSent { .. }

@@ -277,6 +277,14 @@ fn request_response_output_in_windows_shape() {
         );
     }
 
+    // The `_OUTPUT` namespace as the provider may spell it: WMI namespaces are case-insensitive.
+    let upper = text.replace("/root/wmi/Microsoft_IPMI", "/ROOT/WMI/Microsoft_IPMI");
+    assert_ne!(upper, text);
+    assert_eq!(
+        microsoft_ipmi::parse_request_response(upper.as_bytes(), &req).unwrap(),
+        resp
+    );
+
     // In strict mode, inconsistent outputs are errors, not guesses; by default they are read
     // as every peer reads them (cut to ResponseDataSize; a failure in CompletionCode wins).
     let short = text.replace("<p:ResponseDataSize>16<", "<p:ResponseDataSize>15<");

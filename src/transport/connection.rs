@@ -407,19 +407,18 @@ impl Connection {
                         during_authentication: self.phase == Phase::Authenticate && self.posts > 0,
                     }
                 } else {
-                    self.exchange_error(e.into_error().to_string())
+                    self.exchange_error(describe(&e.into_error()))
                 });
             }
         };
         let (parts, body) = response.into_parts();
+        if self.phase == Phase::Request {
+            self.phase = Phase::Reply;
+        }
         let body = Limited::new(body, MAX_REPLY_BYTES * 2)
             .collect()
             .await
-            .map_err(|e| TransportError::Exchange {
-                endpoint: self.label.clone(),
-                phase: Phase::Reply,
-                message: format!("reading the reply: {e}"),
-            })?
+            .map_err(|e| self.exchange_error(format!("reading the body: {}", describe(&*e))))?
             .to_bytes();
         self.posts += 1;
         self.idle_since = std::time::Instant::now();
@@ -475,6 +474,22 @@ impl Connection {
             body,
         })
     }
+}
+
+/// An error with its causes, as a person needs them (hyper's top-level message alone says
+/// "error reading a body from connection"; the cause says what was wrong with it).
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
 }
 
 fn timeout(phase: Phase, endpoint: &str, limit: Duration) -> TransportError {

@@ -61,7 +61,8 @@ fn classify(uri: &str, target: Option<&str>) -> Ns {
         ns::IDENTITY => Ns::Identity,
         ns::WSMAN_FAULT => Ns::Fault,
         ns::XSI => Ns::Xsi,
-        u if Some(u) == target => Ns::Target,
+        // WMI namespaces and class names are case-insensitive: `root/WMI` is `root/wmi`.
+        u if target.is_some_and(|t| t.eq_ignore_ascii_case(u)) => Ns::Target,
         _ => Ns::Other,
     }
 }
