@@ -536,6 +536,43 @@ mod https {
         );
     }
 
+    /// A self-signed certificate with CA:TRUE (what `openssl req -x509` makes by default) given
+    /// to the CA file is what the user meant to trust: accepted, as curl does; its name is still
+    /// checked, and another self-signed certificate is still refused.
+    #[tokio::test]
+    async fn a_self_signed_ca_true_certificate_in_the_ca_file_is_trusted() {
+        let Some(py) = python_with("spnego", "https self-signed CA:TRUE") else {
+            return;
+        };
+        let server = Server::start(&py, "httpscatrue", &["--tls", "256", "--ca-true", "1"]);
+        let with_ca = builder(&server)
+            .ca_file(&cert_path(&server))
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(device_id(&with_ca).await.unwrap(), 3);
+        let by_name = Client::builder(&format!("https://localhost:{}/wsman", server.port))
+            .credentials("TESTDOM\\alice", Password::new("Passw0rd!"))
+            .ca_file(&cert_path(&server))
+            .unwrap()
+            .build()
+            .unwrap();
+        let e = device_id(&by_name).await.unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Tls | ErrorKind::Connect),
+            "{e}"
+        );
+        // Another server's CA:TRUE certificate in the CA file does not vouch for this one.
+        let other = Server::start(&py, "httpscatrue2", &["--tls", "256", "--ca-true", "1"]);
+        let wrong = builder(&server)
+            .ca_file(&cert_path(&other))
+            .unwrap()
+            .build()
+            .unwrap();
+        let e = device_id(&wrong).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Tls, "{e}");
+    }
+
     #[tokio::test]
     async fn a_channel_binding_mismatch_is_refused() {
         let Some(py) = python_with("spnego", "https cbt mismatch") else {
