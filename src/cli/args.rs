@@ -153,6 +153,13 @@ pub struct SimArgs {
     /// Serve HTTPS (5986 semantics) with a self-signed certificate; its thumbprint is printed.
     #[arg(long)]
     pub https: bool,
+    /// Injected fault: close the connection after every N-th authenticated reply (the client
+    /// must re-authenticate on a new one).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub close_every: u32,
+    /// Injected fault: every N-th RequestResponse answers C0h, node busy (the client retries).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub busy_every: u32,
     /// Forward every IPMI request to this BMC over IPMI-over-LAN (RMCP+, e.g. ipmi_sim).
     #[arg(long, value_name = "HOST:PORT")]
     pub forward_to: Option<String>,

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use winrm_ipmi::auth::Password;
-use winrm_ipmi::sim::{DEMO_ADMIN_PASSWORD, DEMO_OPERATOR, HostConfig, LanTarget, Simulator};
+use winrm_ipmi::sim::{
+    DEMO_ADMIN_PASSWORD, DEMO_OPERATOR, Faults, HostConfig, LanTarget, Simulator,
+};
 
 use super::args::{Global, SimArgs};
 
@@ -17,6 +19,7 @@ pub struct Settings {
     endpoints_file: Option<PathBuf>,
     https: bool,
     forward: Option<LanTarget>,
+    faults: Faults,
 }
 
 impl Settings {
@@ -65,6 +68,11 @@ impl Settings {
             endpoints_file: a.endpoints_file,
             https: a.https,
             forward,
+            faults: Faults {
+                close_every: a.close_every,
+                busy_every: a.busy_every,
+                ..Faults::default()
+            },
         })
     }
 }
@@ -79,6 +87,7 @@ pub async fn run(settings: Settings) -> ExitCode {
         endpoints_file,
         https,
         forward,
+        faults,
     } = settings;
     let shown_password = password
         .clone()
@@ -92,6 +101,7 @@ pub async fn run(settings: Settings) -> ExitCode {
         config.accounts[0].user = user.clone();
         config.accounts[0].password = shown_password.clone();
         config.forward_to = forward.clone();
+        config.faults = faults.clone();
         builder = builder.host(config);
     }
     let sim = match builder.start().await {

@@ -42,6 +42,9 @@ pub struct Faults {
     pub no_ipmi_driver: bool,
     /// The first N `RequestResponse` calls answer C0h (node busy).
     pub busy_requests: u32,
+    /// Every N-th `RequestResponse` call answers C0h (node busy), for as long as the host runs
+    /// (0 = never).
+    pub busy_every: u32,
     /// Every `RequestResponse` answers this completion code (a BMC that rejects commands).
     pub bmc_rejects: Option<CompletionCode>,
     /// Close the TCP connection after sending the NTLM challenge (the first N times).
@@ -136,6 +139,8 @@ pub struct Host {
     /// The external BMC requests go to instead, when configured.
     forward: Option<LanBmc>,
     busy_left: AtomicU32,
+    /// `RequestResponse` calls so far (for `busy_every`).
+    ipmi_calls: AtomicU32,
     pub(crate) challenges_sent: AtomicU32,
 }
 
@@ -151,6 +156,7 @@ impl Host {
             bmc: SimBmc::new(config.bmc.clone()),
             forward: config.forward_to.clone().map(LanBmc::new),
             busy_left: AtomicU32::new(config.faults.busy_requests),
+            ipmi_calls: AtomicU32::new(0),
             challenges_sent: AtomicU32::new(0),
             config,
         }
@@ -334,7 +340,12 @@ impl Host {
         let busy = self
             .busy_left
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
+            .is_ok()
+            || {
+                let every = self.config.faults.busy_every;
+                let n = self.ipmi_calls.fetch_add(1, Ordering::Relaxed) + 1;
+                every > 0 && n % every == 0
+            };
         let response = if busy {
             RawResponse::new(CompletionCode::NodeBusy, Vec::new())
         } else if let Some(code) = self.config.faults.bmc_rejects {

@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -214,7 +215,12 @@ async fn serve(listener: TcpListener, host: Arc<Host>, tls: Option<Arc<TlsIdenti
                 let (conn, host) = (conn.clone(), host.clone());
                 async move { Ok::<_, Infallible>(handle(req, &conn, &host).await) }
             });
-            let builder = http1::Builder::new();
+            // A client that opens a connection and never finishes its request headers is
+            // dropped after 30 s, as HTTP.sys drops one (slowloris).
+            let mut builder = http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30));
             match tls {
                 Some(t) => {
                     if let Ok(stream) = t.acceptor.accept(stream).await {
