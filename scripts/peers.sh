@@ -3,14 +3,15 @@
 # PyPI. Prints what it did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# OpenIPMI's ipmi_sim and ipmitool (Debian packages) for the BMC comparison tests.
-if ! command -v ipmi_sim >/dev/null || ! command -v ipmitool >/dev/null; then
+# Debian packages: OpenIPMI's ipmi_sim and ipmitool (the BMC comparison tests), tinyproxy (a
+# real HTTP proxy for the proxy tests).
+if ! command -v ipmi_sim >/dev/null || ! command -v ipmitool >/dev/null || ! command -v tinyproxy >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openipmi ipmitool) >/dev/null \
-      && echo "peers: installed openipmi (ipmi_sim) and ipmitool" \
-      || echo "peers: could not install openipmi/ipmitool"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openipmi ipmitool tinyproxy) >/dev/null \
+      && echo "peers: installed openipmi (ipmi_sim), ipmitool and tinyproxy" \
+      || echo "peers: could not install openipmi/ipmitool/tinyproxy"
   else
-    echo "peers: ipmi_sim/ipmitool missing and not root; install the Debian packages openipmi and ipmitool"
+    echo "peers: ipmi_sim/ipmitool/tinyproxy missing and not root; install the Debian packages openipmi, ipmitool and tinyproxy"
   fi
 fi
 req=tests/peers/requirements.txt

@@ -21,6 +21,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::auth::{AuthError, AuthMethod, Credentials, Flow, Password};
 use crate::error::Error;
 use crate::ipmi::{self, Bmc, RawRequest, RawResponse, RetryPolicy, Retrying};
+use crate::transport::proxy::{NoProxy, Proxy, ProxyChoice};
 use crate::transport::tls::TlsSettings;
 use crate::transport::{
     Connection, ConnectionConfig, EncryptionMode, Endpoint, Scheme, TransportError,
@@ -50,6 +51,7 @@ pub struct ClientBuilder {
     allow_basic_over_http: bool,
     flow: Flow,
     idle_limit: Duration,
+    proxy: ProxyChoice,
     tls: TlsSettings,
 }
 
@@ -104,6 +106,18 @@ impl ClientBuilder {
         self.idle_limit = limit;
         self
     }
+    /// Reach the host through this HTTP proxy (a `CONNECT` tunnel, for http and https alike;
+    /// hosts its `NO_PROXY` list names go direct). Default: no proxy.
+    pub fn proxy(mut self, proxy: Proxy, no_proxy: NoProxy) -> Self {
+        self.proxy = ProxyChoice::Explicit(proxy, no_proxy);
+        self
+    }
+    /// The proxy setting: [`ProxyChoice::Direct`] (default), explicit, or the environment as
+    /// curl reads it ([`ProxyChoice::from_process_env`]; the CLI's default).
+    pub fn proxy_choice(mut self, choice: ProxyChoice) -> Self {
+        self.proxy = choice;
+        self
+    }
     /// Retry policy for transient completion codes.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -153,6 +167,10 @@ impl ClientBuilder {
             Scheme::Https => Some(self.tls.client_config()?),
             Scheme::Http => None,
         };
+        let proxy = self
+            .proxy
+            .for_target(endpoint.scheme, &endpoint.host)
+            .cloned();
         let config = ConnectionConfig {
             endpoint,
             credentials,
@@ -162,6 +180,7 @@ impl ClientBuilder {
             connect_timeout: self.connect_timeout,
             request_timeout: self.operation_timeout + Duration::from_secs(5),
             allow_basic_over_http: self.allow_basic_over_http,
+            proxy,
             tls,
         };
         config.validate()?;
@@ -233,6 +252,7 @@ impl Client {
             allow_basic_over_http: false,
             flow: Flow::default(),
             idle_limit: DEFAULT_IDLE_LIMIT,
+            proxy: ProxyChoice::Direct,
             tls: TlsSettings::default(),
         }
     }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::ipmi::IpmiError;
-use crate::transport::TransportError;
+use crate::transport::{ProxyFailure, TransportError};
 use crate::wmi::WmiError;
 use crate::wsman::{FaultKind, WsmanError};
 
@@ -161,6 +161,11 @@ impl Error {
                 TransportError::Timeout { .. } => ErrorKind::Timeout,
                 TransportError::Auth { source, .. } if source.is_refusal() => ErrorKind::Auth,
                 TransportError::Tls { .. } => ErrorKind::Tls,
+                TransportError::Proxy {
+                    failure: ProxyFailure::AuthRequired { .. },
+                    ..
+                } => ErrorKind::Auth,
+                TransportError::Proxy { .. } => ErrorKind::Connect,
                 TransportError::Config(_) => ErrorKind::Config,
                 _ => ErrorKind::Protocol,
             },

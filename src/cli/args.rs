@@ -51,6 +51,17 @@ pub struct Global {
     /// Accept any server certificate (HTTPS; encrypted but not authenticated: labs only).
     #[arg(long, global = true)]
     pub insecure: bool,
+    /// HTTP proxy, http://host:port (a CONNECT tunnel for http and https targets). Without it:
+    /// HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, as curl reads them.
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+    /// Ignore the proxy environment variables; connect directly.
+    #[arg(long, global = true)]
+    pub no_proxy: bool,
+    /// Proxy account for Basic proxy authentication; the password comes from
+    /// WINRM_PROXY_PASSWORD.
+    #[arg(long, global = true, value_name = "USER")]
+    pub proxy_user: Option<String>,
     /// WS-Management operation timeout in seconds (HTTP requests get 5 s more).
     #[arg(long, global = true, default_value_t = 20)]
     pub timeout: u64,

@@ -10,6 +10,7 @@ use winrm_ipmi::Client;
 use winrm_ipmi::auth::{AuthMethod, Password};
 use winrm_ipmi::hosts::HostList;
 use winrm_ipmi::transport::EncryptionMode;
+use winrm_ipmi::transport::proxy::{NoProxy, Proxy, ProxyChoice};
 
 use super::args::{Auth, Global, Output, Transport};
 use super::ops::Op;
@@ -43,6 +44,7 @@ pub fn prepare(g: &Global) -> Result<(Vec<String>, Vec<Client>), String> {
     {
         return Err("--cacert, --thumbprint and --insecure apply to --transport https".into());
     }
+    let proxy = proxy_choice(g)?;
     let mut clients = Vec::with_capacity(hosts.len());
     for host in &hosts {
         let mut b = Client::builder(host)
@@ -54,7 +56,8 @@ pub fn prepare(g: &Global) -> Result<(Vec<String>, Vec<Client>), String> {
             })
             .encryption(EncryptionMode::Auto)
             .operation_timeout(Duration::from_secs(g.timeout))
-            .insecure_skip_certificate_verification(g.insecure);
+            .insecure_skip_certificate_verification(g.insecure)
+            .proxy_choice(proxy.clone());
         if let Some(ca) = &g.cacert {
             b = b.ca_file(ca).map_err(|e| e.to_string())?;
         }
@@ -64,6 +67,51 @@ pub fn prepare(g: &Global) -> Result<(Vec<String>, Vec<Client>), String> {
         clients.push(b.build().map_err(|e| format!("{host}: {e}"))?);
     }
     Ok((hosts, clients))
+}
+
+/// The proxy: `--proxy`, or the environment unless `--no-proxy`; Basic credentials from
+/// `--proxy-user` and `WINRM_PROXY_PASSWORD` (a password in the environment's proxy URL is
+/// accepted; on the command line it is refused, as every password is).
+fn proxy_choice(g: &Global) -> Result<ProxyChoice, String> {
+    let mut choice = match (&g.proxy, g.no_proxy) {
+        (_, true) => ProxyChoice::Direct,
+        (Some(url), false) => {
+            let proxy = Proxy::parse(url).map_err(|e| e.to_string())?;
+            if proxy.has_password() {
+                return Err(
+                    "--proxy must not carry a password (it would show in the process list): give --proxy-user and WINRM_PROXY_PASSWORD".into(),
+                );
+            }
+            let no_proxy = NoProxy::parse(
+                &std::env::var("no_proxy")
+                    .or_else(|_| std::env::var("NO_PROXY"))
+                    .unwrap_or_default(),
+            );
+            ProxyChoice::Explicit(proxy, no_proxy)
+        }
+        (None, false) => ProxyChoice::from_process_env()
+            .map_err(|e| format!("{e} (from the proxy environment variables)"))?,
+    };
+    if let Some(user) = &g.proxy_user {
+        let password = std::env::var("WINRM_PROXY_PASSWORD")
+            .map(Password::new)
+            .map_err(|_| "--proxy-user needs the password in WINRM_PROXY_PASSWORD".to_string())?;
+        let with = |p: Proxy| p.with_credentials(user, &password);
+        choice = match choice {
+            ProxyChoice::Explicit(p, n) => ProxyChoice::Explicit(with(p), n),
+            ProxyChoice::Environment {
+                http,
+                https,
+                no_proxy,
+            } => ProxyChoice::Environment {
+                http: http.map(with),
+                https: https.map(with),
+                no_proxy,
+            },
+            other => other,
+        };
+    }
+    Ok(choice)
 }
 
 /// The password: `WINRM_PASSWORD`, `--password-file`, or a prompt on a terminal; never argv.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::proxy::Proxy;
 use super::{Endpoint, Scheme, TransportError};
 use crate::auth::basic::Basic;
 use crate::auth::ntlm::{ChannelBindings, InitiatorOptions, Ntlm};
@@ -43,6 +44,8 @@ pub struct ConnectionConfig {
     pub allow_basic_over_http: bool,
     /// TLS configuration for HTTPS endpoints (built once: loading the OS store is not free).
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// The HTTP proxy to tunnel through (`CONNECT`), if any.
+    pub proxy: Option<Proxy>,
 }
 
 impl ConnectionConfig {

@@ -42,6 +42,47 @@ impl fmt::Display for Phase {
     }
 }
 
+/// How a proxy failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProxyFailure {
+    /// The proxy itself cannot be reached.
+    #[error("cannot connect to the proxy: {0}")]
+    Unreachable(std::io::Error),
+    /// The proxy wants credentials (407), or refused the ones given (407, or 401 as tinyproxy
+    /// answers wrong ones).
+    #[error("{} (HTTP {status})", if *credentials_given {
+        "the proxy refused our credentials"
+    } else {
+        "the proxy requires authentication: give --proxy-user and WINRM_PROXY_PASSWORD"
+    })]
+    AuthRequired {
+        /// Whether credentials were sent.
+        credentials_given: bool,
+        /// 407 or 401.
+        status: u16,
+    },
+    /// The proxy could not reach the target (502, 503, 504).
+    #[error("the proxy could not reach the target (HTTP {status} {reason})")]
+    TargetUnreachable {
+        /// Status.
+        status: u16,
+        /// Reason phrase.
+        reason: String,
+    },
+    /// The proxy refused the tunnel (403: the target port may not be allowed for CONNECT).
+    #[error("the proxy refused to open a tunnel (HTTP {status} {reason})")]
+    Refused {
+        /// Status.
+        status: u16,
+        /// Reason phrase.
+        reason: String,
+    },
+    /// The proxy's answer is not HTTP, too long, or it closed the connection.
+    #[error("the proxy answered CONNECT with something unusable: {0}")]
+    Malformed(String),
+}
+
 /// What went wrong moving a message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -96,6 +137,16 @@ pub enum TransportError {
     Poisoned {
         /// Where.
         endpoint: String,
+    },
+    /// The proxy failed, or could not reach the target.
+    #[error("{failure} (proxy {proxy}, target {endpoint})")]
+    Proxy {
+        /// The proxy's URL (never its credentials).
+        proxy: String,
+        /// The target.
+        endpoint: String,
+        /// What happened.
+        failure: ProxyFailure,
     },
     /// The TLS handshake failed (untrusted or mismatched certificate, pin mismatch, ...).
     #[error("TLS with {endpoint} failed: {message}")]
@@ -177,6 +228,7 @@ impl TransportError {
             | TransportError::NotSent { endpoint, .. }
             | TransportError::Poisoned { endpoint }
             | TransportError::Tls { endpoint, .. }
+            | TransportError::Proxy { endpoint, .. }
             | TransportError::Auth { endpoint, .. }
             | TransportError::Framing { endpoint, .. }
             | TransportError::Sealing { endpoint, .. }

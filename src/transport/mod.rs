@@ -21,9 +21,10 @@ mod connection;
 pub mod encryption;
 mod endpoint;
 mod error;
+pub mod proxy;
 pub mod tls;
 
 pub use config::{ConnectionConfig, EncryptionMode};
 pub use connection::{Connection, Reply};
 pub use endpoint::{Endpoint, EndpointError, Scheme};
-pub use error::{Phase, TransportError};
+pub use error::{Phase, ProxyFailure, TransportError};

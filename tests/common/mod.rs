@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod ipmi_sim;
+pub mod tinyproxy;
 
 use std::path::PathBuf;
 use std::process::Command;

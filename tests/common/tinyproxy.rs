@@ -1,0 +1,101 @@
+//! A real HTTP proxy for the tests: Debian's tinyproxy (installed by `scripts/peers.sh`),
+//! started on 127.0.0.1 with a free port and its own configuration and log, stopped by PID.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running tinyproxy.
+pub struct TinyProxy {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl Drop for TinyProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl TinyProxy {
+    /// The proxy's log (one line per request: `CONNECT ... 127.0.0.1:PORT`).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+    }
+
+    /// `CONNECT` lines naming `target` in the log.
+    pub fn connects_to(&self, target: &str) -> usize {
+        self.log()
+            .lines()
+            .filter(|l| l.contains(&format!("CONNECT {target} ")))
+            .count()
+    }
+
+    /// The proxy's URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Whether tinyproxy is installed; without it the test prints SKIP (and fails under CI).
+pub fn present(test: &str) -> bool {
+    if Command::new("tinyproxy").arg("-v").output().is_ok() {
+        return true;
+    }
+    let why = format!("{test}: tinyproxy is not installed; run scripts/peers.sh (as root)");
+    if std::env::var_os("WINRM_IPMI_REQUIRE_PEERS").is_some() {
+        panic!("peer required but missing: {why}");
+    }
+    eprintln!("SKIP {why}");
+    false
+}
+
+/// Starts tinyproxy; with `basic` it demands `user`/`password` (Basic).
+pub fn start(name: &str, basic: Option<(&str, &str)>) -> TinyProxy {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!(
+        "winrm-ipmi-tinyproxy-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // tinyproxy drops to `nobody`, which must be able to write its log.
+    let _ = Command::new("chmod").arg("777").arg(&dir).status();
+    let mut conf = format!(
+        "Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile \"{log}\"\nLogLevel Connect\n\
+         MaxClients 200\nAllow 127.0.0.1\nUser nobody\nGroup nogroup\n",
+        log = dir.join("log").display()
+    );
+    // No ConnectPort line: CONNECT to any port (the targets listen on free ports).
+    if let Some((u, p)) = basic {
+        conf.push_str(&format!("BasicAuth {u} {p}\n"));
+    }
+    let path = dir.join("tinyproxy.conf");
+    std::fs::write(&path, conf).unwrap();
+    let child = Command::new("tinyproxy")
+        .arg("-d")
+        .arg("-c")
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tinyproxy");
+    let proxy = TinyProxy { child, port, dir };
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "tinyproxy did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    proxy
+}
