@@ -22,7 +22,7 @@ use crate::auth::{AuthError, AuthMethod, Credentials, Flow, Password};
 use crate::error::Error;
 use crate::ipmi::{self, Bmc, RawRequest, RawResponse, RetryPolicy, Retrying};
 use crate::transport::proxy::{NoProxy, Proxy, ProxyChoice};
-use crate::transport::tls::TlsSettings;
+use crate::transport::tls::{ClientIdentity, TlsSettings};
 use crate::transport::{
     Connection, ConnectionConfig, EncryptionMode, Endpoint, Scheme, TransportError,
 };
@@ -66,7 +66,8 @@ impl ClientBuilder {
         self.https = on;
         self
     }
-    /// NTLM (default) or Basic.
+    /// NTLM (default), Basic (HTTPS), or a client certificate (HTTPS, with
+    /// [`client_certificate`](Self::client_certificate)).
     pub fn auth(mut self, auth: AuthMethod) -> Self {
         self.auth = auth;
         self
@@ -134,6 +135,21 @@ impl ClientBuilder {
         self.tls.thumbprint = Some(TlsSettings::parse_thumbprint(sha256_hex)?);
         Ok(self)
     }
+    /// Presents this client certificate (PEM; the key PKCS#8, RSA or EC, not encrypted) for
+    /// certificate authentication ([`AuthMethod::Certificate`]). Read and checked here.
+    pub fn client_certificate(
+        mut self,
+        cert: &std::path::Path,
+        key: &std::path::Path,
+    ) -> Result<Self, Error> {
+        self.tls.client_identity = Some(ClientIdentity::from_pem_files(cert, key)?);
+        Ok(self)
+    }
+    /// Presents this client certificate, already read (one [`ClientIdentity`] serves a fleet).
+    pub fn client_identity(mut self, identity: ClientIdentity) -> Self {
+        self.tls.client_identity = Some(identity);
+        self
+    }
     /// Accepts any server certificate: the traffic is encrypted, but not protected from anyone
     /// who can intercept it. For labs only.
     pub fn insecure_skip_certificate_verification(mut self, on: bool) -> Self {
@@ -155,12 +171,19 @@ impl ClientBuilder {
         };
         let endpoint =
             Endpoint::parse(&self.host, scheme).map_err(|e| Error::Config(e.to_string()))?;
-        let credentials = self
+        if self
             .credentials
-            .ok_or_else(|| Error::Config("no credentials: set a user and a password".into()))?;
-        if credentials.user().is_empty() {
+            .as_ref()
+            .is_some_and(|c| c.user().is_empty())
+        {
             return Err(Error::Config("the user name is empty".into()));
         }
+        if self.auth == AuthMethod::Certificate && self.tls.client_identity.is_none() {
+            return Err(Error::Config(
+                "certificate authentication needs a client certificate and key".into(),
+            ));
+        }
+        let credentials = self.credentials;
         let ctx =
             RequestContext::new(endpoint.url()).with_operation_timeout(self.operation_timeout);
         let tls = match endpoint.scheme {
@@ -231,7 +254,15 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("endpoint", &self.inner.config.endpoint.url())
-            .field("account", &self.inner.config.credentials.account())
+            .field(
+                "account",
+                &self
+                    .inner
+                    .config
+                    .credentials
+                    .as_ref()
+                    .map(Credentials::account),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -1,6 +1,8 @@
 //! Our client against the simulator over HTTP with NTLM and message encryption: every feature,
 //! each fault, each injected failure, and a fleet.
 
+mod common;
+
 use std::time::Duration;
 
 use winrm_ipmi::auth::Password;
@@ -421,4 +423,83 @@ async fn ipv6_literal_endpoints() {
         "Sim-Passw0rd!",
     );
     assert!(c.ipmi().await.is_ok());
+}
+
+/// `sim --https --client-ca`: certificate authentication as Windows maps it. Certificates made
+/// by pyca/cryptography (tests/peers/make_client_cert.py): one whose UPN names the simulated
+/// administrator, one naming nobody, one the simulator does not trust.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_authentication_on_the_simulator() {
+    let Some(py) = common::python_with("cryptography", "simulator certificate authentication")
+    else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("winrm-ipmi-simcert-{}", std::process::id()));
+    let make = |name: &str, upn: &str| {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        let ok = std::process::Command::new(&py)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/peers/make_client_cert.py"
+            ))
+            .arg(&d)
+            .arg(upn)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        d
+    };
+    let (admin, nobody, stranger) = (
+        make("admin", "Administrator@sim.test"),
+        make("nobody", "nobody@sim.test"),
+        make("stranger", "Administrator@sim.test"),
+    );
+    let pem = |d: &std::path::Path| {
+        use rustls_pki_types::pem::PemObject;
+        rustls_pki_types::CertificateDer::pem_file_iter(d.join("client-ca.pem"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+    };
+    let sim = Simulator::builder()
+        .hosts(1)
+        .https(true)
+        .client_ca([pem(&admin), pem(&nobody)].concat())
+        .start()
+        .await
+        .unwrap();
+    let url = format!("https://{}/wsman", sim.endpoints()[0]);
+    let pin = sim.thumbprint().unwrap().to_string();
+    let client = |d: &std::path::Path| {
+        Client::builder(&url)
+            .auth(winrm_ipmi::auth::AuthMethod::Certificate)
+            .thumbprint(&pin)
+            .unwrap()
+            .client_certificate(&d.join("ec.pem"), &d.join("ec-pkcs8.key"))
+            .unwrap()
+            .build()
+            .unwrap()
+    };
+    let bmc = client(&admin).ipmi().await.unwrap();
+    assert_eq!(
+        ipmi::execute(&bmc, GetDeviceId).await.unwrap().device_id,
+        0x20
+    );
+    let e = client(&nobody).ipmi().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+    let e = client(&stranger).ipmi().await.unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Tls | ErrorKind::Connect),
+        "{e}"
+    );
+    // NTLM still works on the same listener (no certificate presented).
+    let ntlm = Client::builder(&url)
+        .credentials("Administrator", Password::new("Sim-Passw0rd!"))
+        .thumbprint(&pin)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert!(ntlm.ipmi().await.is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -573,6 +573,96 @@ mod https {
         assert_eq!(e.kind(), ErrorKind::Tls, "{e}");
     }
 
+    /// Certificate authentication against the independent peer (Python `ssl` with
+    /// `CERT_REQUIRED` and the client CA; it maps the certificate's UPN to an account and checks
+    /// the https/mutual `Authorization` header). Certificates and keys made by pyca/cryptography
+    /// in every PEM form.
+    #[tokio::test]
+    async fn certificate_authentication_and_its_refusals() {
+        let Some(py) = python_with("cryptography", "certificate authentication") else {
+            return;
+        };
+        let certs = std::env::temp_dir().join(format!("winrm-ipmi-certs-{}", std::process::id()));
+        let (alice, mallory) = (certs.join("alice"), certs.join("mallory"));
+        for (dir, upn) in [
+            (&alice, "alice@testdom.test"),
+            (&mallory, "mallory@testdom.test"),
+        ] {
+            std::fs::create_dir_all(dir).unwrap();
+            let ok = Command::new(&py)
+                .arg(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/peers/make_client_cert.py"
+                ))
+                .arg(dir)
+                .arg(upn)
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+        let ca = certs.join("client-ca.pem");
+        let both = [
+            std::fs::read(alice.join("client-ca.pem")).unwrap(),
+            std::fs::read(mallory.join("client-ca.pem")).unwrap(),
+        ]
+        .concat();
+        std::fs::write(&ca, both).unwrap();
+        let server = Server::start(
+            &py,
+            "httpscert",
+            &["--tls", "256", "--client-ca", ca.to_str().unwrap()],
+        );
+        let pin = thumbprint(&server);
+        let with_cert = |dir: &PathBuf, cert: &str, key: &str| {
+            Client::builder(&format!("https://127.0.0.1:{}/wsman", server.port))
+                .auth(winrm_ipmi::auth::AuthMethod::Certificate)
+                .thumbprint(&pin)
+                .unwrap()
+                .client_certificate(&dir.join(cert), &dir.join(key))
+        };
+        // Every key form: RSA PKCS#1 and PKCS#8, EC SEC1 and PKCS#8.
+        for (cert, key) in [
+            ("rsa.pem", "rsa-pkcs1.key"),
+            ("rsa.pem", "rsa-pkcs8.key"),
+            ("ec.pem", "ec-sec1.key"),
+            ("ec.pem", "ec-pkcs8.key"),
+        ] {
+            let client = with_cert(&alice, cert, key).unwrap().build().unwrap();
+            assert_eq!(device_id(&client).await.unwrap(), 3, "{cert} {key}");
+        }
+        // Refused before any traffic: an encrypted key, a key of another certificate.
+        let e = with_cert(&alice, "rsa.pem", "rsa-encrypted.key").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(e.to_string().contains("encrypted private key"), "{e}");
+        let e = with_cert(&alice, "rsa.pem", "ec-pkcs8.key").unwrap_err();
+        assert!(
+            e.to_string().contains("does not go with the certificate"),
+            "{e}"
+        );
+        // A certificate the service maps to no account: 401, said so.
+        let client = with_cert(&mallory, "ec.pem", "ec-pkcs8.key")
+            .unwrap()
+            .build()
+            .unwrap();
+        let e = device_id(&client).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+        assert!(e.to_string().contains("no local account is mapped"), "{e}");
+        // No certificate at all: the TLS handshake fails, as Windows' does.
+        let e = device_id(&builder(&server).thumbprint(&pin).unwrap().build().unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Tls | ErrorKind::Connect),
+            "{e}"
+        );
+        let log = std::fs::read_to_string(&server.log).unwrap();
+        assert!(
+            log.contains("\"upn\": \"alice@testdom.test\", \"mapped\": true"),
+            "{log}"
+        );
+        let _ = std::fs::remove_dir_all(&certs);
+    }
+
     #[tokio::test]
     async fn a_channel_binding_mismatch_is_refused() {
         let Some(py) = python_with("spnego", "https cbt mismatch") else {

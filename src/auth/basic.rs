@@ -53,4 +53,7 @@ impl Mechanism for Basic {
     fn take_security(&mut self) -> Option<Box<dyn MessageSecurity>> {
         None
     }
+    fn refusal_hint(&self) -> &'static str {
+        super::BASIC_REFUSED_HINT
+    }
 }

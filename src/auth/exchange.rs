@@ -161,6 +161,14 @@ impl AuthExchange {
         self.security.take()
     }
 
+    /// The error a refusal of these credentials is.
+    pub fn rejection(&self) -> AuthError {
+        AuthError::Rejected {
+            account: self.mechanism.account(),
+            hint: self.mechanism.refusal_hint(),
+        }
+    }
+
     /// The header every later request carries (per-request mechanisms), if any.
     pub fn per_request_header(&mut self) -> Result<Option<String>, AuthError> {
         if self.mechanism.connection_bound() {
@@ -229,14 +237,7 @@ impl AuthExchange {
                     (401, true) if self.mechanism.connection_bound() => {
                         Err(AuthError::PiggybackRefused { status })
                     }
-                    (401, _) => Err(AuthError::Rejected {
-                        account: self.mechanism.account(),
-                        hint: if self.mechanism.connection_bound() {
-                            REFUSED_HINT
-                        } else {
-                            BASIC_REFUSED_HINT
-                        },
-                    }),
+                    (401, _) => Err(self.rejection()),
                     (200 | 500, true) => Ok(Next::Reply),
                     (200, false) => Ok(Next::Authenticated),
                     (s, true) => Err(AuthError::UnexpectedStatus {

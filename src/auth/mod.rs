@@ -21,6 +21,7 @@
 //! ```
 
 pub mod basic;
+pub mod certificate;
 mod credentials;
 mod exchange;
 pub mod ntlm;
@@ -37,13 +38,8 @@ pub enum AuthMethod {
     Ntlm,
     /// Basic: over HTTPS, or over HTTP only when explicitly allowed.
     Basic,
-}
-
-impl AuthMethod {
-    /// Whether the method authenticates a connection once and can seal messages on it.
-    pub fn is_connection_bound(self) -> bool {
-        matches!(self, AuthMethod::Ntlm)
-    }
+    /// A TLS client certificate (HTTPS only), mapped to a local account by the service.
+    Certificate,
 }
 
 /// One authentication mechanism as HTTP carries it: a token exchange.
@@ -67,6 +63,10 @@ pub trait Mechanism: Send {
     fn account(&self) -> String;
     /// Takes the message security of a completed exchange (`None`: the mechanism cannot seal).
     fn take_security(&mut self) -> Option<Box<dyn MessageSecurity>>;
+    /// What a refusal of these credentials most likely means, for the error.
+    fn refusal_hint(&self) -> &'static str {
+        REFUSED_HINT
+    }
     /// The `Authorization` header value for `token` under `scheme`.
     fn header(&self, scheme: &str, token: &[u8]) -> String {
         use base64::Engine;

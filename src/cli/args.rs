@@ -42,6 +42,12 @@ pub struct Global {
     /// Authentication.
     #[arg(long, global = true, value_enum, default_value_t = Auth::Ntlm)]
     pub auth: Auth,
+    /// Client certificate (PEM) for --auth certificate.
+    #[arg(long, global = true, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM: PKCS#8, RSA or EC; not encrypted).
+    #[arg(long, global = true, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
     /// Trust the CA certificates in this PEM file (HTTPS).
     #[arg(long, global = true)]
     pub cacert: Option<PathBuf>,
@@ -87,6 +93,8 @@ pub enum Transport {
 pub enum Auth {
     Ntlm,
     Basic,
+    /// A TLS client certificate mapped to an account on the host (HTTPS; --cert, --key).
+    Certificate,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -164,6 +172,10 @@ pub struct SimArgs {
     /// Serve HTTPS (5986 semantics) with a self-signed certificate; its thumbprint is printed.
     #[arg(long)]
     pub https: bool,
+    /// With --https: accept client certificates issued by (or equal to) the certificates in
+    /// this PEM file; a certificate's UPN (otherName) names the account, as Windows' certmapping.
+    #[arg(long, value_name = "FILE", requires = "https")]
+    pub client_ca: Option<PathBuf>,
     /// Injected fault: close the connection after every N-th authenticated reply (the client
     /// must re-authenticate on a new one).
     #[arg(long, value_name = "N", default_value_t = 0)]

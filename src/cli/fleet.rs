@@ -11,6 +11,7 @@ use winrm_ipmi::auth::{AuthMethod, Password};
 use winrm_ipmi::hosts::HostList;
 use winrm_ipmi::transport::EncryptionMode;
 use winrm_ipmi::transport::proxy::{NoProxy, Proxy, ProxyChoice};
+use winrm_ipmi::transport::tls::ClientIdentity;
 
 use super::args::{Auth, Global, Output, Transport};
 use super::ops::Op;
@@ -30,12 +31,24 @@ pub fn prepare(g: &Global) -> Result<(Vec<String>, Vec<Client>), String> {
     if hosts.is_empty() {
         return Err("no host: give -H HOST (repeatable, comma-separated) or --hosts FILE".into());
     }
-    let user = g
-        .user
-        .clone()
-        .or_else(|| std::env::var("WINRM_USER").ok())
-        .ok_or("no user: give -U DOMAIN\\user (or set WINRM_USER)")?;
-    let password = password(g)?;
+    // A certificate says who we are; the other methods need an account and its password.
+    let (credentials, identity) = if g.auth == Auth::Certificate {
+        let (Some(cert), Some(key)) = (&g.cert, &g.key) else {
+            return Err("--auth certificate needs --cert FILE and --key FILE".into());
+        };
+        let id = ClientIdentity::from_pem_files(cert, key).map_err(|e| e.to_string())?;
+        (None, Some(id))
+    } else {
+        if g.cert.is_some() {
+            return Err("--cert and --key go with --auth certificate".into());
+        }
+        let user = g
+            .user
+            .clone()
+            .or_else(|| std::env::var("WINRM_USER").ok())
+            .ok_or("no user: give -U DOMAIN\\user (or set WINRM_USER)")?;
+        (Some((user, password(g)?)), None)
+    };
     if g.concurrency == 0 {
         return Err("--concurrency must be at least 1".into());
     }
@@ -48,16 +61,22 @@ pub fn prepare(g: &Global) -> Result<(Vec<String>, Vec<Client>), String> {
     let mut clients = Vec::with_capacity(hosts.len());
     for host in &hosts {
         let mut b = Client::builder(host)
-            .credentials(&user, Password::new(password.expose()))
             .https(g.transport == Transport::Https)
             .auth(match g.auth {
                 Auth::Ntlm => AuthMethod::Ntlm,
                 Auth::Basic => AuthMethod::Basic,
+                Auth::Certificate => AuthMethod::Certificate,
             })
             .encryption(EncryptionMode::Auto)
             .operation_timeout(Duration::from_secs(g.timeout))
             .insecure_skip_certificate_verification(g.insecure)
             .proxy_choice(proxy.clone());
+        if let Some((user, password)) = &credentials {
+            b = b.credentials(user, Password::new(password.expose()));
+        }
+        if let Some(id) = &identity {
+            b = b.client_identity(id.clone());
+        }
         if let Some(ca) = &g.cacert {
             b = b.ca_file(ca).map_err(|e| e.to_string())?;
         }

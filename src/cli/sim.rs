@@ -20,6 +20,7 @@ pub struct Settings {
     https: bool,
     forward: Option<LanTarget>,
     faults: Faults,
+    client_ca: Vec<rustls_pki_types::CertificateDer<'static>>,
 }
 
 impl Settings {
@@ -60,7 +61,17 @@ impl Settings {
             },
             None => None,
         };
+        let client_ca = match &a.client_ca {
+            None => Vec::new(),
+            Some(path) => {
+                use rustls_pki_types::pem::PemObject;
+                rustls_pki_types::CertificateDer::pem_file_iter(path)
+                    .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                    .map_err(|e| format!("--client-ca {}: {e}", path.display()))?
+            }
+        };
         Ok(Settings {
+            client_ca,
             hosts,
             port: a.port,
             user,
@@ -88,11 +99,12 @@ pub async fn run(settings: Settings) -> ExitCode {
         https,
         forward,
         faults,
+        client_ca,
     } = settings;
     let shown_password = password
         .clone()
         .unwrap_or_else(|| DEMO_ADMIN_PASSWORD.into());
-    let mut builder = Simulator::builder().https(https);
+    let mut builder = Simulator::builder().https(https).client_ca(client_ca);
     if port != 0 {
         builder = builder.base_port(port);
     }

@@ -28,6 +28,7 @@ use crate::wsman::MAX_REPLY_BYTES;
 use crate::wsman::server::{identify_reply, parse_request};
 
 use super::host::{Account, Host, HostConfig};
+use crate::auth::certificate::MUTUAL_PROFILE;
 
 /// Builds a set of simulated hosts.
 #[derive(Debug, Default)]
@@ -36,9 +37,18 @@ pub struct SimulatorBuilder {
     base_port: Option<u16>,
     https: bool,
     ipv6: bool,
+    client_ca: Vec<rustls_pki_types::CertificateDer<'static>>,
 }
 
 impl SimulatorBuilder {
+    /// Accepts client certificates issued by (or equal to) these certificates, for certificate
+    /// authentication over HTTPS: a certificate's UPN (`otherName`) names the account, as
+    /// Windows' certmapping does. A client without a certificate may still use NTLM or Basic.
+    pub fn client_ca(mut self, certs: Vec<rustls_pki_types::CertificateDer<'static>>) -> Self {
+        self.client_ca = certs;
+        self
+    }
+
     /// Adds a host.
     pub fn host(mut self, config: HostConfig) -> Self {
         self.hosts.push(config);
@@ -62,7 +72,7 @@ impl SimulatorBuilder {
     /// Binds every host on 127.0.0.1 and starts serving.
     pub async fn start(self) -> std::io::Result<Simulator> {
         let tls = if self.https {
-            Some(Arc::new(TlsIdentity::generate()?))
+            Some(Arc::new(TlsIdentity::generate(&self.client_ca)?))
         } else {
             None
         };
@@ -138,17 +148,34 @@ impl std::fmt::Debug for TlsIdentity {
 }
 
 impl TlsIdentity {
-    fn generate() -> std::io::Result<Self> {
+    fn generate(client_ca: &[rustls_pki_types::CertificateDer<'static>]) -> std::io::Result<Self> {
         let names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
         let certified = rcgen::generate_simple_self_signed(names).map_err(std::io::Error::other)?;
         let der = certified.cert.der().clone();
         let key =
             rustls_pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(std::io::Error::other)?
-            .with_no_client_auth()
+            .map_err(std::io::Error::other)?;
+        let builder = if client_ca.is_empty() {
+            builder.with_no_client_auth()
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in client_ca {
+                roots.add(c.clone()).map_err(std::io::Error::other)?;
+            }
+            // An untrusted certificate fails the handshake; none at all is allowed (NTLM).
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .allow_unauthenticated()
+            .build()
+            .map_err(std::io::Error::other)?;
+            builder.with_client_cert_verifier(verifier)
+        };
+        let config = builder
             .with_single_cert(vec![der.clone()], key)
             .map_err(std::io::Error::other)?;
         Ok(TlsIdentity {
@@ -211,6 +238,7 @@ async fn serve(listener: TcpListener, host: Arc<Host>, tls: Option<Arc<TlsIdenti
                 bindings: tls.as_ref().map(|t| t.bindings.clone()),
                 ..ConnState::default()
             }));
+            let state = conn.clone();
             let service = service_fn(move |req| {
                 let (conn, host) = (conn.clone(), host.clone());
                 async move { Ok::<_, Infallible>(handle(req, &conn, &host).await) }
@@ -224,6 +252,12 @@ async fn serve(listener: TcpListener, host: Arc<Host>, tls: Option<Arc<TlsIdenti
             match tls {
                 Some(t) => {
                     if let Ok(stream) = t.acceptor.accept(stream).await {
+                        state.lock().await.client_upn = stream
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|c| c.first())
+                            .and_then(|c| upn(c.as_ref()));
                         let _ = builder
                             .serve_connection(TokioIo::new(stream), service)
                             .await;
@@ -247,6 +281,26 @@ struct ConnState {
     session: Option<SessionSecurity>,
     account: Option<Account>,
     replies: u32,
+    /// The UPN of the TLS client certificate, if one was presented.
+    client_upn: Option<String>,
+}
+
+/// The UPN (`otherName` 1.3.6.1.4.1.311.20.2.3 in the subject alternative names) of a DER
+/// certificate.
+fn upn(der: &[u8]) -> Option<String> {
+    use x509_parser::extensions::GeneralName;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let san = cert.subject_alternative_name().ok()??;
+    san.value.general_names.iter().find_map(|n| match n {
+        GeneralName::OtherName(oid, value) if oid.to_id_string() == "1.3.6.1.4.1.311.20.2.3" => {
+            // [0] EXPLICIT UTF8String: skip the context tag and the string's own header.
+            let (_, any) = x509_parser::der_parser::der::parse_der(value).ok()?;
+            let inner = any.as_slice().ok()?;
+            let (_, s) = x509_parser::der_parser::der::parse_der_utf8string(inner).ok()?;
+            s.as_str().ok().map(str::to_string)
+        }
+        _ => None,
+    })
 }
 
 fn response(
@@ -313,7 +367,17 @@ async fn handle(
     }
 
     let mut basic: Option<Account> = None;
-    if let Some(auth) = header(AUTHORIZATION.as_str()) {
+    if header(AUTHORIZATION.as_str()) == Some(MUTUAL_PROFILE) {
+        // Certificate authentication: the TLS client certificate's UPN names the account.
+        let user = c
+            .client_upn
+            .as_deref()
+            .map(|u| u.split('@').next().unwrap_or(u));
+        match user.and_then(|u| host.account("", u)) {
+            Some(a) => basic = Some(a.clone()),
+            None => return unauthorized(host),
+        }
+    } else if let Some(auth) = header(AUTHORIZATION.as_str()) {
         let (scheme, token) = auth.split_once(' ').unwrap_or((auth, ""));
         if scheme.eq_ignore_ascii_case("Negotiate") || scheme.eq_ignore_ascii_case("NTLM") {
             let Ok(token) = B64.decode(token.trim()) else {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::proxy::Proxy;
 use super::{Endpoint, Scheme, TransportError};
 use crate::auth::basic::Basic;
+use crate::auth::certificate::Certificate;
 use crate::auth::ntlm::{ChannelBindings, InitiatorOptions, Ntlm};
 use crate::auth::{AuthMethod, Credentials, Flow, Mechanism};
 
@@ -27,8 +28,8 @@ pub enum EncryptionMode {
 pub struct ConnectionConfig {
     /// Where.
     pub endpoint: Endpoint,
-    /// Who.
-    pub credentials: Credentials,
+    /// Who (not needed for certificate authentication: the certificate says who).
+    pub credentials: Option<Credentials>,
     /// How to authenticate.
     pub auth: AuthMethod,
     /// Where the final authentication token goes (connection-bound mechanisms).
@@ -60,7 +61,23 @@ impl ConnectionConfig {
 
     /// Checks the combination before any traffic.
     pub fn validate(&self) -> Result<(), TransportError> {
-        if !self.auth.is_connection_bound() {
+        if self.auth == AuthMethod::Certificate {
+            if self.endpoint.scheme != Scheme::Https {
+                return Err(TransportError::Config(
+                    "certificate authentication needs HTTPS (--transport https)".into(),
+                ));
+            }
+            if self.seals() {
+                return Err(TransportError::Config(
+                    "message encryption needs NTLM; over HTTPS with a certificate TLS protects the traffic".into(),
+                ));
+            }
+        } else if self.credentials.is_none() {
+            return Err(TransportError::Config(
+                "no credentials: set a user and a password".into(),
+            ));
+        }
+        if self.auth == AuthMethod::Basic {
             if self.seals() {
                 return Err(TransportError::Config(
                     "message encryption needs NTLM; Basic cannot seal (use HTTPS, or --auth ntlm)"
@@ -83,17 +100,26 @@ impl ConnectionConfig {
 
     /// The mechanism for a new connection (`channel_binding`: the TLS connection's RFC 5929
     /// `tls-server-end-point` data).
-    pub(super) fn mechanism(&self, channel_binding: Option<Vec<u8>>) -> Box<dyn Mechanism> {
-        match self.auth {
+    pub(super) fn mechanism(
+        &self,
+        channel_binding: Option<Vec<u8>>,
+    ) -> Result<Box<dyn Mechanism>, TransportError> {
+        let credentials = || {
+            self.credentials
+                .clone()
+                .ok_or_else(|| TransportError::Config("no credentials".into()))
+        };
+        Ok(match self.auth {
+            AuthMethod::Certificate => Box::new(Certificate),
             AuthMethod::Ntlm => Box::new(Ntlm::new(
-                self.credentials.clone(),
+                credentials()?,
                 InitiatorOptions {
                     target_spn: Some(format!("HTTP/{}", self.endpoint.host)),
                     channel_bindings: channel_binding.map(ChannelBindings::from_application_data),
                     ..Default::default()
                 },
             )),
-            AuthMethod::Basic => Box::new(Basic::new(&self.credentials)),
-        }
+            AuthMethod::Basic => Box::new(Basic::new(&credentials()?)),
+        })
     }
 }

@@ -24,9 +24,7 @@ use tokio_rustls::TlsConnector;
 
 use super::proxy::{self, Proxy};
 use super::{ConnectionConfig, Phase, ProxyFailure, Scheme, TransportError, encryption, tls};
-use crate::auth::{
-    AuthError, AuthExchange, BASIC_REFUSED_HINT, MessageSecurity, Next, REFUSED_HINT,
-};
+use crate::auth::{AuthError, AuthExchange, MessageSecurity, Next, REFUSED_HINT};
 use crate::wsman::MAX_REPLY_BYTES;
 
 const SOAP_CONTENT_TYPE: &str = "application/soap+xml;charset=UTF-8";
@@ -44,11 +42,11 @@ pub struct Reply {
 enum AuthState {
     /// Not yet authenticated.
     Pending,
-    /// Authenticated: the sealing context (when sealing), and the header every request carries
-    /// (per-request mechanisms).
+    /// Authenticated: the sealing context (when sealing); and for per-request mechanisms, the
+    /// header every request carries and what a later 401 to it means.
     Ready {
         security: Option<Box<dyn MessageSecurity>>,
-        header: Option<String>,
+        header: Option<(String, AuthError)>,
     },
 }
 
@@ -277,16 +275,17 @@ impl Connection {
             unreachable!("authenticate leaves the connection ready or fails");
         };
         self.phase = Phase::Request;
-        let per_request = header.is_some();
-        let out = Outgoing::envelope(envelope, security.as_deref_mut(), header.clone());
+        let refused = header.as_ref().map(|(_, refused)| refused.clone());
+        let out = Outgoing::envelope(
+            envelope,
+            security.as_deref_mut(),
+            header.as_ref().map(|(h, _)| h.clone()),
+        );
         let (status, headers, body) = self.post(out).await?;
         if status == StatusCode::UNAUTHORIZED {
-            // Basic: the credentials themselves; NTLM in clear over HTTP: encryption required.
-            let refusal = if per_request {
-                AuthError::Rejected {
-                    account: config.credentials.account(),
-                    hint: BASIC_REFUSED_HINT,
-                }
+            // Per-request credentials refused; NTLM in clear over HTTP: encryption required.
+            let refusal = if let Some(refused) = refused {
+                refused
             } else {
                 AuthError::SessionRefused {
                     plaintext: !seal && config.endpoint.scheme == Scheme::Http,
@@ -309,7 +308,7 @@ impl Connection {
         seal: bool,
     ) -> Result<Option<Reply>, TransportError> {
         let mut exchange =
-            AuthExchange::new(config.mechanism(self.channel_binding.clone()), config.flow);
+            AuthExchange::new(config.mechanism(self.channel_binding.clone())?, config.flow);
         let mut leg = exchange.start().map_err(|e| self.auth_error(e))?;
         loop {
             let out = if leg.carries_envelope {
@@ -342,7 +341,8 @@ impl Connection {
                 Next::Authenticated | Next::Reply => {
                     let header = exchange
                         .per_request_header()
-                        .map_err(|e| self.auth_error(e))?;
+                        .map_err(|e| self.auth_error(e))?
+                        .map(|h| (h, exchange.rejection()));
                     let security = if seal { exchange.take_security() } else { None };
                     self.auth = AuthState::Ready { security, header };
                     if next == Next::Authenticated {

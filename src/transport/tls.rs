@@ -14,12 +14,82 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use super::TransportError;
 
-/// How the server's certificate is trusted.
+/// A TLS client certificate and its private key, for certificate authentication.
+pub struct ClientIdentity {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl Clone for ClientIdentity {
+    fn clone(&self) -> Self {
+        ClientIdentity {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+impl fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field("certificates", &self.chain.len())
+            .field(
+                "thumbprint",
+                &self.chain.first().map(|c| thumbprint(c.as_ref())),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientIdentity {
+    /// Reads a certificate (chain) and its key from PEM files. The key may be PKCS#8, RSA
+    /// (PKCS#1) or EC (SEC1); an encrypted key, or a key that does not belong to the
+    /// certificate, is refused here, before any traffic.
+    pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, TransportError> {
+        let config = |m: String| TransportError::Config(m);
+        let chain = CertificateDer::pem_file_iter(cert)
+            .map_err(|e| config(format!("cannot read certificate {}: {e}", cert.display())))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| config(format!("certificate {}: {e}", cert.display())))?;
+        if chain.is_empty() {
+            return Err(config(format!("{} holds no certificate", cert.display())));
+        }
+        let text = std::fs::read(key)
+            .map_err(|e| config(format!("cannot read key {}: {e}", key.display())))?;
+        if text.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED") {
+            return Err(config(format!(
+                "{} is an encrypted private key; decrypt it first (openssl pkey -in KEY -out PLAIN-KEY) and protect the file instead",
+                key.display()
+            )));
+        }
+        let key_der = PrivateKeyDer::from_pem_slice(&text).map_err(|e| {
+            config(format!(
+                "{}: no PKCS#8, RSA or EC private key found ({e})",
+                key.display()
+            ))
+        })?;
+        let provider = rustls::crypto::ring::default_provider();
+        rustls::sign::CertifiedKey::from_der(chain.clone(), key_der.clone_key(), &provider)
+            .map_err(|e| {
+                config(format!(
+                    "the key {} does not go with the certificate {}: {e}",
+                    key.display(),
+                    cert.display()
+                ))
+            })?;
+        Ok(ClientIdentity {
+            chain,
+            key: key_der,
+        })
+    }
+}
+
+/// How the server's certificate is trusted, and our own certificate if we present one.
 #[derive(Clone, Default)]
 pub struct TlsSettings {
     /// Extra trust anchors (PEM CA files), besides the OS store.
@@ -29,6 +99,8 @@ pub struct TlsSettings {
     pub thumbprint: Option<[u8; 32]>,
     /// Accept any certificate. The connection is encrypted but anyone on the path can read it.
     pub insecure: bool,
+    /// The client certificate to present (certificate authentication).
+    pub client_identity: Option<ClientIdentity>,
 }
 
 impl fmt::Debug for TlsSettings {
@@ -37,6 +109,7 @@ impl fmt::Debug for TlsSettings {
             .field("extra_roots", &self.extra_roots.len())
             .field("thumbprint", &self.thumbprint.map(hex))
             .field("insecure", &self.insecure)
+            .field("client_identity", &self.client_identity)
             .finish()
     }
 }
@@ -82,14 +155,13 @@ impl TlsSettings {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| TransportError::Config(format!("TLS setup: {e}")))?;
-        let config = if self.insecure || self.thumbprint.is_some() {
+        let builder = if self.insecure || self.thumbprint.is_some() {
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(PinnedOrAny {
                     thumbprint: if self.insecure { None } else { self.thumbprint },
                     provider,
                 }))
-                .with_no_client_auth()
         } else {
             let mut roots = RootCertStore::empty();
             let native = rustls_native_certs::load_native_certs();
@@ -116,7 +188,12 @@ impl TlsSettings {
                     webpki,
                     listed: self.extra_roots.clone(),
                 }))
-                .with_no_client_auth()
+        };
+        let config = match &self.client_identity {
+            None => builder.with_no_client_auth(),
+            Some(id) => builder
+                .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+                .map_err(|e| TransportError::Config(format!("client certificate: {e}")))?,
         };
         Ok(Arc::new(config))
     }

@@ -36,7 +36,16 @@ DEVICE_ID = [0x00, 0x03, 0x09, 0x08, 0x02, 0x9F, 0x91, 0x12, 0x00, 0x02, 0x0F, 0
 
 args = sys.argv[1:]
 PORTFILE, LOGFILE = args[0], args[1]
-opts = {args[i]: int(args[i + 1]) for i in range(2, len(args), 2)}
+def _value(v):
+    try:
+        return int(v)
+    except ValueError:
+        return v
+
+
+opts = {args[i]: _value(args[i + 1]) for i in range(2, len(args), 2)}
+MUTUAL = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
+UPN_OID = "1.3.6.1.4.1.311.20.2.3"
 lock = threading.Lock()
 CHANNEL_BINDINGS = None
 
@@ -75,6 +84,10 @@ def make_tls(bits):
         f.write(keypem)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(PORTFILE + ".cert.pem", PORTFILE + ".key.pem")
+    if opts.get("--client-ca"):
+        # Certificate authentication: a client certificate is required and must chain to this CA.
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(opts["--client-ca"])
     bound = der if not opts.get("--cbt-mismatch") else der + b"other"
     h = hashlib.sha384(bound).digest() if bits == 384 else hashlib.sha256(bound).digest()
     return ctx, GssChannelBindings(application_data=b"tls-server-end-point:" + h)
@@ -187,6 +200,31 @@ class Handler(BaseHTTPRequestHandler):
                      '<wsmid:ProductVersion>OS: 10.0.20348 SP: 0.0 Stack: 3.0</wsmid:ProductVersion>'
                      '</wsmid:IdentifyResponse></s:Body></s:Envelope>').encode()
             self.send(200, reply, headers=[("Content-Type", "application/soap+xml;charset=UTF-8")])
+            return
+        if auth == MUTUAL:
+            # The https/mutual profile: the TLS client certificate's UPN names the account, as
+            # Windows' certmapping does; the users file lists who may log on.
+            from cryptography import x509
+            der = self.connection.getpeercert(binary_form=True)
+            upn = None
+            if der:
+                try:
+                    san = x509.load_der_x509_certificate(der).extensions.get_extension_for_class(
+                        x509.SubjectAlternativeName).value
+                    for other in san.get_values_for_type(x509.OtherName):
+                        if other.type_id.dotted_string == UPN_OID:
+                            upn = other.value[2:].decode()  # DER UTF8String: tag, length, text
+                except x509.ExtensionNotFound:
+                    pass
+            user, _, _ = (upn or "").partition("@")
+            known = any(line.split(":")[1] == user
+                        for line in open(os.environ["NTLM_USER_FILE"]).read().splitlines() if user)
+            log(conn=self.conn, event="certificate", upn=upn, mapped=known)
+            if not known:
+                self.send(401, headers=[("WWW-Authenticate", "Negotiate")])
+                return
+            status, reply = dispatch(body)
+            self.send(status, reply, headers=[("Content-Type", "application/soap+xml;charset=UTF-8")])
             return
         if opts.get("--only-ntlm") and auth.startswith("Negotiate "):
             self.send(401, headers=[("WWW-Authenticate", "NTLM")])
