@@ -13,7 +13,7 @@
 //! ```
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{OnceCell, Semaphore};
@@ -37,7 +37,7 @@ use crate::wsman::{
 pub const DEFAULT_IDLE_LIMIT: Duration = Duration::from_secs(60);
 
 /// Builds a [`Client`]; nothing touches the network until the first request.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ClientBuilder {
     host: String,
     https: bool,
@@ -164,6 +164,22 @@ impl ClientBuilder {
 
     /// Validates the settings and builds the client.
     pub fn build(self) -> Result<Client, Error> {
+        self.build_with(None)
+    }
+
+    /// These settings for many hosts: the TLS configuration (the OS trust store, CA files, the
+    /// client certificate) is built once and shared, not once per host.
+    pub fn into_factory(self) -> ClientFactory {
+        ClientFactory {
+            template: self,
+            tls: OnceLock::new(),
+        }
+    }
+
+    fn build_with(
+        self,
+        shared_tls: Option<&OnceLock<Arc<rustls::ClientConfig>>>,
+    ) -> Result<Client, Error> {
         let scheme = if self.https {
             Scheme::Https
         } else {
@@ -186,9 +202,16 @@ impl ClientBuilder {
         let credentials = self.credentials;
         let ctx =
             RequestContext::new(endpoint.url()).with_operation_timeout(self.operation_timeout);
-        let tls = match endpoint.scheme {
-            Scheme::Https => Some(self.tls.client_config()?),
-            Scheme::Http => None,
+        let tls = match (endpoint.scheme, shared_tls) {
+            (Scheme::Http, _) => None,
+            (Scheme::Https, None) => Some(self.tls.client_config()?),
+            (Scheme::Https, Some(cell)) => Some(match cell.get() {
+                Some(c) => c.clone(),
+                None => {
+                    let c = self.tls.client_config()?;
+                    cell.get_or_init(|| c).clone()
+                }
+            }),
         };
         let proxy = self
             .proxy
@@ -207,10 +230,11 @@ impl ClientBuilder {
             tls,
         };
         config.validate()?;
-        let captured_flow = ConnectionConfig {
+        // Only a client that tries the piggybacked flow may need the captured one.
+        let captured_flow = (config.flow != Flow::EmptyPost).then(|| ConnectionConfig {
             flow: Flow::EmptyPost,
             ..config.clone()
-        };
+        });
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -237,10 +261,32 @@ struct Inner {
     retry: RetryPolicy,
     requests: AtomicU64,
     /// `config` with the captured flow, for a server that refused the piggybacked one.
-    captured_flow: ConnectionConfig,
+    captured_flow: Option<ConnectionConfig>,
     /// The server refused the piggybacked flow once: use `captured_flow` from then on.
     piggyback_refused: AtomicBool,
     idle_limit: Duration,
+}
+
+/// One set of client settings for many hosts (a fleet): see [`ClientBuilder::into_factory`].
+#[derive(Debug)]
+pub struct ClientFactory {
+    template: ClientBuilder,
+    tls: OnceLock<Arc<rustls::ClientConfig>>,
+}
+
+impl ClientFactory {
+    /// A client for `host`, sharing the factory's settings and TLS configuration.
+    pub fn client(&self, host: &str) -> Result<Client, Error> {
+        let mut b = self.template.clone();
+        b.host = host.to_string();
+        b.build_with(Some(&self.tls))
+    }
+
+    /// Checks the settings without a host (no traffic): what would fail for every host fails
+    /// here, once.
+    pub fn check(&self) -> Result<(), Error> {
+        self.client("localhost").map(drop)
+    }
 }
 
 /// A WinRM client for one host. Cheap to clone; `Send + Sync`; usable from many tasks (requests
@@ -316,10 +362,9 @@ impl Client {
             .expect("the semaphore is never closed");
         let mut retried = false;
         loop {
-            let config = if self.inner.piggyback_refused.load(Ordering::Relaxed) {
-                &self.inner.captured_flow
-            } else {
-                &self.inner.config
+            let config = match &self.inner.captured_flow {
+                Some(captured) if self.inner.piggyback_refused.load(Ordering::Relaxed) => captured,
+                _ => &self.inner.config,
             };
             let idle = self.inner.idle.lock().expect("pool lock").pop();
             // Never reuse a connection the server may have closed for idleness (HTTP.sys: 2 min).

@@ -99,6 +99,55 @@ impl HostList {
     }
 }
 
+/// One of `count` disjoint parts of any host list (`--shard K/N`): a host belongs to the part
+/// its name hashes to (FNV-1a, case-insensitive), so the parts are disjoint, their union is the
+/// whole list, each holds about `1/count` of it, and a host's part depends on its name alone,
+/// not on the rest of the list (stable when hosts are added or removed).
+///
+/// ```
+/// use winrm_ipmi::hosts::Shard;
+///
+/// let shards: Vec<Shard> = (1..=3).map(|k| Shard::parse(&format!("{k}/3")).unwrap()).collect();
+/// let owners = shards.iter().filter(|s| s.contains("srv0042.corp.example")).count();
+/// assert_eq!(owners, 1);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    index: u32,
+    count: u32,
+}
+
+impl Shard {
+    /// Parses `K/N` with 1 ≤ K ≤ N.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (k, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("{s:?} is not a shard K/N"))?;
+        let (k, n): (u32, u32) = match (k.trim().parse(), n.trim().parse()) {
+            (Ok(k), Ok(n)) => (k, n),
+            _ => return Err(format!("{s:?} is not a shard K/N (two numbers)")),
+        };
+        if n == 0 || k == 0 || k > n {
+            return Err(format!("shard {s:?}: K must be 1 to N, N at least 1"));
+        }
+        Ok(Shard {
+            index: k - 1,
+            count: n,
+        })
+    }
+
+    /// Whether `host` belongs to this shard.
+    pub fn contains(&self, host: &str) -> bool {
+        // FNV-1a (64-bit): fixed, so shards agree across machines and releases.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in host.trim().bytes() {
+            h ^= u64::from(b.to_ascii_lowercase());
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h % u64::from(self.count) == u64::from(self.index)
+    }
+}
+
 /// One line of a host list: `Ok(Some(host))`, `Ok(None)` for a blank or comment line, or
 /// `Err(entry)` when the line holds more than one word.
 pub fn parse_line(line: &str) -> Result<Option<&str>, &str> {
@@ -115,6 +164,39 @@ pub fn parse_line(line: &str) -> Result<Option<&str>, &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_partition_any_list_exactly_and_stably() {
+        let hosts: Vec<String> = (0..10_000)
+            .map(|i| format!("srv{i:05}.corp.example"))
+            .collect();
+        for n in [1u32, 2, 3, 7, 16] {
+            let shards: Vec<Shard> = (1..=n)
+                .map(|k| Shard::parse(&format!("{k}/{n}")).unwrap())
+                .collect();
+            let mut sizes = vec![0usize; n as usize];
+            for h in &hosts {
+                let owners: Vec<usize> =
+                    (0..n as usize).filter(|&i| shards[i].contains(h)).collect();
+                assert_eq!(owners.len(), 1, "{h} in shards {owners:?} of {n}");
+                sizes[owners[0]] += 1;
+            }
+            assert_eq!(sizes.iter().sum::<usize>(), hosts.len());
+            let even = hosts.len() / n as usize;
+            for s in &sizes {
+                assert!(s.abs_diff(even) * 10 < even, "{n} shards: {sizes:?}");
+            }
+        }
+        // A host's shard depends on its name alone, whatever its case.
+        let s = Shard::parse("2/5").unwrap();
+        assert_eq!(
+            s.contains("SRV00042.corp.example"),
+            s.contains("srv00042.corp.example")
+        );
+        for bad in ["0/3", "4/3", "1/0", "3", "a/b", "1/-2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn flags_files_comments_and_duplicates() {

@@ -85,7 +85,7 @@ pub mod transport;
 pub mod wmi;
 pub mod wsman;
 
-pub use client::{Client, ClientBuilder, IpmiBmc, MicrosoftIpmi};
+pub use client::{Client, ClientBuilder, ClientFactory, IpmiBmc, MicrosoftIpmi};
 pub use error::{Error, ErrorKind};
 pub use ipmi::RetryPolicy;
 

@@ -367,3 +367,77 @@ fn completions_man_page_and_sim_arguments() {
         );
     }
 }
+
+/// `--shard K/N` splits any host list exactly (disjoint parts, their union the whole list), and
+/// `--hosts -` reads the list from standard input, results streaming out in input order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_partition_the_fleet_and_hosts_stream_from_stdin() {
+    let sim = Simulator::builder().hosts(30).start().await.unwrap();
+    let hosts = sim.endpoints();
+    let list = format!("# fleet\n{}\n", hosts.join("\n"));
+    let file = std::env::temp_dir().join(format!("winrm-ipmi-shard-{}", std::process::id()));
+    std::fs::write(&file, &list).unwrap();
+    let json_hosts = |out: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(out)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                assert_eq!(v["ok"], true, "{v}");
+                v["host"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    let mut union = Vec::new();
+    for k in 1..=3 {
+        let out = tokio::task::spawn_blocking({
+            let file = file.clone();
+            move || {
+                cli()
+                    .args(["-U", "Administrator", "--hosts"])
+                    .arg(&file)
+                    .args(["--shard", &format!("{k}/3"), "mc", "guid", "-o", "json"])
+                    .output()
+                    .unwrap()
+            }
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = json_hosts(&out.stdout);
+        assert!(
+            !got.is_empty() && got.len() < hosts.len(),
+            "shard {k}: {got:?}"
+        );
+        union.extend(got);
+    }
+    union.sort();
+    let mut all = hosts.clone();
+    all.sort();
+    assert_eq!(union, all, "every host in exactly one shard");
+
+    let out = tokio::task::spawn_blocking(move || {
+        cli()
+            .args([
+                "-U",
+                "Administrator",
+                "--hosts",
+                "-",
+                "mc",
+                "guid",
+                "-o",
+                "json",
+            ])
+            .write_stdin(list)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success());
+    assert_eq!(json_hosts(&out.stdout), hosts, "streamed, in input order");
+    let _ = std::fs::remove_file(&file);
+}

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use winrm_ipmi::hosts::Shard;
 use winrm_ipmi::ipmi::RawRequest;
 use winrm_ipmi::ipmi::app::SystemInfoParameter;
 use winrm_ipmi::wmi::microsoft_ipmi;
@@ -27,9 +28,15 @@ pub struct Global {
     /// Host to manage, HOST[:PORT] or a URL; repeat it or separate with commas.
     #[arg(short = 'H', long = "host", global = true, value_delimiter = ',')]
     pub hosts: Vec<String>,
-    /// File with one host per line (HOST[:PORT]; `#` starts a comment).
-    #[arg(long = "hosts", global = true, value_name = "FILE")]
+    /// File with one host per line (HOST[:PORT]; `#` starts a comment); `-` reads standard
+    /// input. Hosts stream in and results stream out: memory follows --concurrency, not the
+    /// fleet's size.
+    #[arg(long = "hosts", global = true, value_name = "FILE|-")]
     pub hosts_file: Option<String>,
+    /// Only this shard of the hosts, K/N (1 ≤ K ≤ N): N runs with K = 1..N cover every host
+    /// exactly once; a host's shard depends on its name alone.
+    #[arg(long, global = true, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
     /// Windows account: DOMAIN\user, user@domain or a local user (default: $WINRM_USER).
     #[arg(short = 'U', long = "user", global = true)]
     pub user: Option<String>,
@@ -246,6 +253,10 @@ pub enum SysinfoCommand {
     },
     /// Read the host's OS caption through WMI, write it as Primary OS name and OS name, read back.
     SetOsName,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    Shard::parse(s)
 }
 
 /// A byte as ipmitool's `raw` takes it: `0x` hex, a leading `0` octal, else decimal.

@@ -6,30 +6,113 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use winrm_ipmi::Client;
+use std::collections::HashSet;
+use std::io::BufRead;
+
+use futures_util::StreamExt;
 use winrm_ipmi::auth::{AuthMethod, Password};
-use winrm_ipmi::hosts::HostList;
+use winrm_ipmi::hosts::{self, HostList, Shard};
 use winrm_ipmi::transport::EncryptionMode;
 use winrm_ipmi::transport::proxy::{NoProxy, Proxy, ProxyChoice};
 use winrm_ipmi::transport::tls::ClientIdentity;
+use winrm_ipmi::transport::{Endpoint, Scheme};
+use winrm_ipmi::{Client, ClientFactory};
 
-use super::args::{Auth, Global, Output, Transport};
+use super::args::{Auth, Global, Transport};
 use super::ops::Op;
 use super::output;
 
-/// Checks every argument and builds a client per host, before any traffic.
-pub fn prepare(g: &Global) -> Result<(Vec<String>, Vec<Client>), String> {
-    let mut list = HostList::new();
+/// Where the hosts come from: `-H` values, then a file or standard input; each once, in order,
+/// the `--shard` filter applied.
+pub struct Hosts {
+    flags: Vec<String>,
+    source: Option<String>,
+    shard: Option<Shard>,
+    /// How many, when known before the run (no standard input).
+    pub known: Option<usize>,
+}
+
+impl Hosts {
+    /// Feeds the hosts into a channel from a thread of its own (reading standard input may
+    /// block), one entry at a time: a host, or a line that is not one host.
+    fn spawn(self) -> tokio::sync::mpsc::Receiver<Result<String, String>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        std::thread::spawn(move || {
+            let mut seen = HashSet::new();
+            let mut send = |entry: Result<String, String>| match entry {
+                Ok(h) if !self.shard.is_none_or(|s| s.contains(&h)) => true,
+                Ok(h) if !seen.insert(h.clone()) => true,
+                e => tx.blocking_send(e).is_ok(),
+            };
+            for h in &self.flags {
+                if !send(Ok(h.clone())) {
+                    return;
+                }
+            }
+            let reader: Box<dyn BufRead> = match self.source.as_deref() {
+                None => return,
+                Some("-") => Box::new(std::io::stdin().lock()),
+                Some(path) => match std::fs::File::open(path) {
+                    Ok(f) => Box::new(std::io::BufReader::new(f)),
+                    Err(e) => {
+                        send(Err(format!("cannot read {path}: {e}")));
+                        return;
+                    }
+                },
+            };
+            let name = self.source.clone().unwrap_or_default();
+            for (n, line) in reader.lines().enumerate() {
+                let entry = match line {
+                    Err(e) => Err(format!("{name}:{}: {e}", n + 1)),
+                    Ok(line) => match hosts::parse_line(&line) {
+                        Ok(None) => continue,
+                        Ok(Some(h)) => Ok(h.to_string()),
+                        Err(e) => Err(format!("{name}:{}: one host per line, got {e:?}", n + 1)),
+                    },
+                };
+                if !send(entry) {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+}
+
+/// Checks every argument before any traffic: the `-H` hosts, a host file (read through once,
+/// not kept), the credentials, the TLS and proxy settings. Clients are made per host as the run
+/// reaches it, all sharing one [`ClientFactory`].
+pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
     for h in &g.hosts {
-        list.add(h);
+        Endpoint::parse(h, Scheme::Http).map_err(|e| e.to_string())?;
     }
-    if let Some(file) = &g.hosts_file {
-        list.add_file(std::path::Path::new(file))
-            .map_err(|e| e.to_string())?;
+    let mut known = Some(g.hosts.iter().collect::<HashSet<_>>().len());
+    match g.hosts_file.as_deref() {
+        None => {}
+        Some("-") => known = None,
+        Some(path) => {
+            let mut list = HostList::new();
+            for h in &g.hosts {
+                list.add(h);
+            }
+            list.add_file(std::path::Path::new(path))
+                .map_err(|e| e.to_string())?;
+            known = Some(list.len());
+        }
     }
-    let hosts = list.into_vec();
-    if hosts.is_empty() {
+    if known == Some(0) {
         return Err("no host: give -H HOST (repeatable, comma-separated) or --hosts FILE".into());
+    }
+    if g.shard.is_some() {
+        known = None; // the shard's share is known only as it goes
+    }
+    if g.concurrency == 0 {
+        return Err("--concurrency must be at least 1".into());
+    }
+    if g.transport == Transport::Http
+        && (g.cacert.is_some() || g.thumbprint.is_some() || g.insecure)
+    {
+        return Err("--cacert, --thumbprint and --insecure apply to --transport https".into());
     }
     // A certificate says who we are; the other methods need an account and its password.
     let (credentials, identity) = if g.auth == Auth::Certificate {
@@ -49,43 +132,41 @@ pub fn prepare(g: &Global) -> Result<(Vec<String>, Vec<Client>), String> {
             .ok_or("no user: give -U DOMAIN\\user (or set WINRM_USER)")?;
         (Some((user, password(g)?)), None)
     };
-    if g.concurrency == 0 {
-        return Err("--concurrency must be at least 1".into());
-    }
-    if g.transport == Transport::Http
-        && (g.cacert.is_some() || g.thumbprint.is_some() || g.insecure)
-    {
-        return Err("--cacert, --thumbprint and --insecure apply to --transport https".into());
-    }
     let proxy = proxy_choice(g)?;
-    let mut clients = Vec::with_capacity(hosts.len());
-    for host in &hosts {
-        let mut b = Client::builder(host)
-            .https(g.transport == Transport::Https)
-            .auth(match g.auth {
-                Auth::Ntlm => AuthMethod::Ntlm,
-                Auth::Basic => AuthMethod::Basic,
-                Auth::Certificate => AuthMethod::Certificate,
-            })
-            .encryption(EncryptionMode::Auto)
-            .operation_timeout(Duration::from_secs(g.timeout))
-            .insecure_skip_certificate_verification(g.insecure)
-            .proxy_choice(proxy.clone());
-        if let Some((user, password)) = &credentials {
-            b = b.credentials(user, Password::new(password.expose()));
-        }
-        if let Some(id) = &identity {
-            b = b.client_identity(id.clone());
-        }
-        if let Some(ca) = &g.cacert {
-            b = b.ca_file(ca).map_err(|e| e.to_string())?;
-        }
-        if let Some(t) = &g.thumbprint {
-            b = b.thumbprint(t).map_err(|e| e.to_string())?;
-        }
-        clients.push(b.build().map_err(|e| format!("{host}: {e}"))?);
+    let mut b = Client::builder("")
+        .https(g.transport == Transport::Https)
+        .auth(match g.auth {
+            Auth::Ntlm => AuthMethod::Ntlm,
+            Auth::Basic => AuthMethod::Basic,
+            Auth::Certificate => AuthMethod::Certificate,
+        })
+        .encryption(EncryptionMode::Auto)
+        .operation_timeout(Duration::from_secs(g.timeout))
+        .insecure_skip_certificate_verification(g.insecure)
+        .proxy_choice(proxy);
+    if let Some((user, password)) = &credentials {
+        b = b.credentials(user, Password::new(password.expose()));
     }
-    Ok((hosts, clients))
+    if let Some(id) = &identity {
+        b = b.client_identity(id.clone());
+    }
+    if let Some(ca) = &g.cacert {
+        b = b.ca_file(ca).map_err(|e| e.to_string())?;
+    }
+    if let Some(t) = &g.thumbprint {
+        b = b.thumbprint(t).map_err(|e| e.to_string())?;
+    }
+    let factory = b.into_factory();
+    factory.check().map_err(|e| e.to_string())?;
+    Ok((
+        Hosts {
+            flags: g.hosts.clone(),
+            source: g.hosts_file.clone(),
+            shard: g.shard,
+            known,
+        },
+        factory,
+    ))
 }
 
 /// The proxy: `--proxy`, or the environment unless `--no-proxy`; Basic credentials from
@@ -151,59 +232,81 @@ fn password(g: &Global) -> Result<Password, String> {
     Err("no password: set WINRM_PASSWORD, give --password-file, or run in a terminal to be prompted".into())
 }
 
-/// Runs `op` on every host and prints the results; the exit status says whether all succeeded.
-pub async fn run(g: &Global, op: Op, hosts: Vec<String>, clients: Vec<Client>) -> ExitCode {
+/// Runs `op` on every host and prints the results as they come (in input order); the exit
+/// status says whether all succeeded. At most `--concurrency` hosts are in flight, and at most
+/// four times that many results wait for an earlier, slower host: memory follows the
+/// concurrency, not the fleet's size.
+pub async fn run(g: &Global, op: Op, hosts: Hosts, factory: ClientFactory) -> ExitCode {
     let started = Instant::now();
     let op = Arc::new(op);
+    let factory = Arc::new(factory);
     let permits = Arc::new(tokio::sync::Semaphore::new(g.concurrency));
-    let progress = (hosts.len() > 1 && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(hosts.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} hosts {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let mut tasks = Vec::with_capacity(hosts.len());
-    for (host, client) in hosts.iter().cloned().zip(clients) {
-        let (op, permits, bar) = (op.clone(), permits.clone(), progress.clone());
-        tasks.push(tokio::spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("open semaphore");
-            let result = op.run(&client).await;
-            if let Some(b) = bar {
-                b.inc(1);
-            }
+    let single = hosts.known == Some(1);
+    let progress = hosts
+        .known
+        .filter(|&n| n > 1 && std::io::stderr().is_terminal())
+        .map(|n| {
+            let bar = indicatif::ProgressBar::new(n as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} hosts {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+    let entries = hosts.spawn();
+    let results = futures_util::stream::unfold(entries, |mut rx| async move {
+        rx.recv().await.map(|entry| (entry, rx))
+    })
+    .map(|entry| {
+        let (op, factory, permits) = (op.clone(), factory.clone(), permits.clone());
+        async move {
+            let host = match entry {
+                Ok(h) => h,
+                Err(line) => {
+                    return (line.clone(), Err(winrm_ipmi::Error::Config(line)));
+                }
+            };
+            let task = tokio::spawn({
+                let host = host.clone();
+                async move {
+                    let _permit = permits.acquire_owned().await.expect("open semaphore");
+                    let client = factory.client(&host)?;
+                    op.run(&client).await
+                }
+            });
+            // One host's failure, even a panic in its task, never ends the run: it is that
+            // host's error.
+            let result = task.await.unwrap_or_else(|e| {
+                let detail = match e.try_into_panic() {
+                    Ok(p) => p
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "panicked".into()),
+                    Err(e) => e.to_string(),
+                };
+                Err(winrm_ipmi::Error::Internal {
+                    host: host.clone(),
+                    detail,
+                })
+            });
             (host, result)
-        }));
-    }
-    // One host's failure, even a panic in its task, never ends the run: it is that host's error.
-    let mut results = Vec::with_capacity(tasks.len());
-    for (t, host) in tasks.into_iter().zip(hosts) {
-        results.push(t.await.unwrap_or_else(|e| {
-            let detail = match e.try_into_panic() {
-                Ok(p) => p
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "panicked".into()),
-                Err(e) => e.to_string(),
-            };
-            let error = winrm_ipmi::Error::Internal {
-                host: host.clone(),
-                detail,
-            };
-            (host, Err(error))
-        }));
+        }
+    })
+    .buffered(g.concurrency.saturating_mul(4).max(1));
+    let mut results = std::pin::pin!(results);
+    let mut printer = output::Printer::new(g.output, &op, single);
+    while let Some(result) = results.next().await {
+        if let Some(b) = &progress {
+            b.inc(1);
+        }
+        printer.push(result);
     }
     if let Some(b) = progress {
         b.finish_and_clear();
     }
-    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
-    output::print_results(g.output, &op, &results);
-    if results.len() > 1 || failed > 0 && g.output != Output::Text {
-        output::summary(&results, started.elapsed());
-    }
-    if failed == 0 {
+    let total_failed = printer.finish(started.elapsed());
+    if total_failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

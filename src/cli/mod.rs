@@ -86,8 +86,8 @@ pub fn main() -> ExitCode {
                 Err(e) => return usage(&e),
             };
             match fleet::prepare(&cli.global) {
-                Ok((hosts, clients)) => {
-                    runtime().block_on(fleet::run(&cli.global, op, hosts, clients))
+                Ok((hosts, factory)) => {
+                    runtime().block_on(fleet::run(&cli.global, op, hosts, factory))
                 }
                 Err(e) => usage(&e),
             }

@@ -1,6 +1,9 @@
 //! Output formats: ipmitool's text for one host, an aligned table for several, JSON lines and
-//! CSV; the fleet summary on stderr.
+//! CSV; the fleet summary on stderr. JSON lines and CSV stream out as hosts finish (in input
+//! order); only the aligned table waits for every row, to size its columns.
 
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::time::Duration;
 
 use winrm_ipmi::ErrorKind;
@@ -34,10 +37,48 @@ pub fn explain(host: &str, e: &winrm_ipmi::Error) -> String {
     }
 }
 
-pub fn print_results(output: Output, op: &Op, results: &[HostResult]) {
-    match output {
-        Output::Json => {
-            for (host, r) in results {
+/// Prints results as they come, and counts them for the summary.
+pub struct Printer<'o> {
+    output: Output,
+    op: &'o Op,
+    /// One host known in advance: ipmitool's own layout.
+    single: bool,
+    /// The columns, once a host has succeeded (CSV: failures before that wait in `pending`).
+    columns: Option<Vec<&'static str>>,
+    pending: Vec<HostResult>,
+    /// The table's rows (text output for several hosts).
+    rows: Vec<Vec<String>>,
+    total: usize,
+    ok: usize,
+    by_kind: BTreeMap<&'static str, usize>,
+}
+
+impl<'o> Printer<'o> {
+    /// A printer for `op`'s results; `single` when exactly one host is known to come.
+    pub fn new(output: Output, op: &'o Op, single: bool) -> Self {
+        Printer {
+            output,
+            op,
+            single,
+            columns: None,
+            pending: Vec::new(),
+            rows: Vec::new(),
+            total: 0,
+            ok: 0,
+            by_kind: BTreeMap::new(),
+        }
+    }
+
+    /// One host's result.
+    pub fn push(&mut self, result: HostResult) {
+        self.total += 1;
+        match &result.1 {
+            Ok(_) => self.ok += 1,
+            Err(e) => *self.by_kind.entry(e.kind().as_str()).or_default() += 1,
+        }
+        match self.output {
+            Output::Json => {
+                let (host, r) = &result;
                 let v = match r {
                     Ok(o) => serde_json::json!({"host": host, "ok": true, "result": o.json}),
                     Err(e) => {
@@ -46,86 +87,137 @@ pub fn print_results(output: Output, op: &Op, results: &[HostResult]) {
                 };
                 println!("{v}");
             }
-        }
-        Output::Csv => {
-            let columns = column_names(results);
-            let mut header = vec!["host", "ok", "error"];
-            header.extend(&columns);
-            println!("{}", header.join(","));
-            for (host, r) in results {
-                let mut row = vec![csv(host)];
-                match r {
-                    Ok(o) => {
-                        row.extend(["true".to_string(), String::new()]);
-                        row.extend(o.columns.iter().map(|(_, v)| csv(v)));
-                    }
-                    Err(e) => {
-                        row.extend(["false".to_string(), csv(&explain(host, e))]);
-                        row.extend(columns.iter().map(|_| String::new()));
-                    }
+            Output::Csv => {
+                if self.columns.is_none()
+                    && let Ok(o) = &result.1
+                {
+                    self.set_columns(o.columns.iter().map(|(c, _)| *c).collect());
                 }
-                println!("{}", row.join(","));
+                match &self.columns {
+                    Some(columns) => println!("{}", csv_row(&result, columns)),
+                    None => self.pending.push(result),
+                }
             }
-        }
-        Output::Text if results.len() == 1 => {
-            let (host, r) = &results[0];
-            match r {
-                Ok(o) => print!("{}", o.text),
-                Err(e) => eprintln!("{}", op.failure_text(e).unwrap_or_else(|| explain(host, e))),
+            Output::Text if self.single => {
+                let (host, r) = &result;
+                match r {
+                    Ok(o) => print!("{}", o.text),
+                    Err(e) => eprintln!(
+                        "{}",
+                        self.op.failure_text(e).unwrap_or_else(|| explain(host, e))
+                    ),
+                }
             }
-        }
-        Output::Text => {
-            let columns = column_names(results);
-            let mut rows: Vec<Vec<String>> = Vec::new();
-            let mut header = vec!["HOST".to_string()];
-            header.extend(columns.iter().map(|c| c.to_ascii_uppercase()));
-            rows.push(header);
-            for (host, r) in results {
+            Output::Text => {
+                let (host, r) = result;
+                if self.columns.is_none()
+                    && let Ok(o) = &r
+                {
+                    self.columns = Some(o.columns.iter().map(|(c, _)| *c).collect());
+                }
                 let mut row = vec![host.clone()];
                 match r {
-                    Ok(o) => row.extend(o.columns.iter().map(|(_, v)| v.clone())),
-                    Err(e) => row.push(format!("FAILED: {}", explain(host, e))),
+                    Ok(o) => row.extend(o.columns.into_iter().map(|(_, v)| v)),
+                    Err(e) => row.push(format!("FAILED: {}", explain(&host, &e))),
                 }
-                rows.push(row);
-            }
-            let widths: Vec<usize> = (0..rows.iter().map(Vec::len).max().unwrap_or(0))
-                .map(|i| {
-                    rows.iter()
-                        .filter_map(|r| r.get(i))
-                        .map(|c| c.chars().count())
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            for row in rows {
-                let last = row.len() - 1;
-                let line: Vec<String> = row
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        if i == last {
-                            c.clone()
-                        } else {
-                            format!("{c:<w$}", w = widths[i])
-                        }
-                    })
-                    .collect();
-                println!("{}", line.join("  ").trim_end());
+                self.rows.push(row);
             }
         }
+        let _ = std::io::stdout().flush();
+    }
+
+    /// The CSV header, then whatever waited for it.
+    fn set_columns(&mut self, columns: Vec<&'static str>) {
+        let mut header = vec!["host", "ok", "error"];
+        header.extend(&columns);
+        println!("{}", header.join(","));
+        for r in std::mem::take(&mut self.pending) {
+            println!("{}", csv_row(&r, &columns));
+        }
+        self.columns = Some(columns);
+    }
+
+    /// Ends the output (the table, a CSV header if no host succeeded) and prints the summary;
+    /// returns the number of hosts that failed.
+    pub fn finish(mut self, elapsed: Duration) -> usize {
+        if self.output == Output::Csv && self.columns.is_none() {
+            self.set_columns(Vec::new());
+        }
+        if !self.rows.is_empty() {
+            let mut header = vec!["HOST".to_string()];
+            header.extend(
+                self.columns
+                    .iter()
+                    .flatten()
+                    .map(|c| c.to_ascii_uppercase()),
+            );
+            self.rows.insert(0, header);
+            print_table(&self.rows);
+        }
+        let failed = self.total - self.ok;
+        if self.total > 1 || failed > 0 && self.output != Output::Text {
+            let kinds: Vec<String> = self
+                .by_kind
+                .iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect();
+            eprintln!(
+                "{} hosts in {:.2} s: {} ok, {failed} failed{}",
+                self.total,
+                elapsed.as_secs_f64(),
+                self.ok,
+                if kinds.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", kinds.join(", "))
+                }
+            );
+        }
+        failed
     }
 }
 
-/// The columns of the first host that succeeded (every host of a command has the same).
-fn column_names(results: &[HostResult]) -> Vec<&'static str> {
-    results
-        .iter()
-        .find_map(|(_, r)| {
-            r.as_ref()
-                .ok()
-                .map(|o| o.columns.iter().map(|(c, _)| *c).collect())
+fn csv_row((host, r): &HostResult, columns: &[&'static str]) -> String {
+    let mut row = vec![csv(host)];
+    match r {
+        Ok(o) => {
+            row.extend(["true".to_string(), String::new()]);
+            row.extend(o.columns.iter().map(|(_, v)| csv(v)));
+        }
+        Err(e) => {
+            row.extend(["false".to_string(), csv(&explain(host, e))]);
+            row.extend(columns.iter().map(|_| String::new()));
+        }
+    }
+    row.join(",")
+}
+
+/// Rows aligned in columns, the last column unpadded.
+fn print_table(rows: &[Vec<String>]) {
+    let widths: Vec<usize> = (0..rows.iter().map(Vec::len).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
         })
-        .unwrap_or_default()
+        .collect();
+    for row in rows {
+        let last = row.len() - 1;
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == last {
+                    c.clone()
+                } else {
+                    format!("{c:<w$}", w = widths[i])
+                }
+            })
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
 }
 
 fn csv(s: &str) -> String {
@@ -134,26 +226,4 @@ fn csv(s: &str) -> String {
     } else {
         s.to_string()
     }
-}
-
-pub fn summary(results: &[HostResult], elapsed: Duration) {
-    let ok = results.iter().filter(|(_, r)| r.is_ok()).count();
-    let mut by_kind: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    for (_, r) in results {
-        if let Err(e) = r {
-            *by_kind.entry(e.kind().as_str()).or_default() += 1;
-        }
-    }
-    let failed: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k}: {n}")).collect();
-    eprintln!(
-        "{} hosts in {:.2} s: {ok} ok, {} failed{}",
-        results.len(),
-        elapsed.as_secs_f64(),
-        results.len() - ok,
-        if failed.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", failed.join(", "))
-        }
-    );
 }
