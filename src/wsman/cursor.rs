@@ -1,14 +1,21 @@
-//! A thin cursor over quick-xml's namespace-aware reader.
+//! A thin cursor over quick-xml's reader, with the namespace bindings kept here.
 //!
 //! Element names are matched by namespace URI and local name, never by prefix: each element's
 //! namespace is classified into [`Ns`] as it is read (no allocation), with one caller-chosen
 //! "target" URI (a WMI class's resource URI) recognised too.
+//!
+//! quick-xml's `NsReader` resolves every name through a general resolver. A WS-Man reply
+//! declares a handful of prefixes, so this cursor keeps them on a small stack instead: a
+//! declaration is classified once, when its element starts (only elements whose attributes
+//! mention `xmlns` are looked at), and an element's prefix is then a short backward scan. The
+//! rules are Namespaces in XML 1.0's: a declaration holds for its element and its descendants,
+//! an inner one shadows an outer one (real replies rebind `p`), `xmlns=""` unbinds the default,
+//! and an undeclared prefix is in no known namespace.
 
 use std::borrow::Cow;
 
-use quick_xml::NsReader;
+use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::{Namespace, QName, ResolveResult};
 
 use super::{WsmanError, ns};
 
@@ -67,11 +74,23 @@ fn classify(uri: &str, target: Option<&str>) -> Ns {
     }
 }
 
-fn classify_result(r: ResolveResult<'_>, target: Option<&str>) -> Ns {
-    match r {
-        ResolveResult::Bound(Namespace(uri)) => classify(uri, target),
-        ResolveResult::Unbound => Ns::None,
-        ResolveResult::Unknown(_) => Ns::Other,
+/// One namespace declaration in scope.
+struct Binding<'x> {
+    /// The prefix (empty for the default namespace).
+    prefix: &'x [u8],
+    /// The namespace URI (empty: the default namespace unbound).
+    uri: Cow<'x, str>,
+    /// `uri`, classified.
+    ns: Ns,
+    /// The depth of the element that declared it.
+    depth: usize,
+}
+
+/// `(prefix, local)` of a qualified name; the prefix is empty when there is none.
+fn split_qname(qname: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b':', qname) {
+        Some(i) => (&qname[..i], &qname[i + 1..]),
+        None => (&[], qname),
     }
 }
 
@@ -79,13 +98,13 @@ fn classify_result(r: ResolveResult<'_>, target: Option<&str>) -> Ns {
 pub(crate) struct Tag<'x> {
     pub ns: Ns,
     start: BytesStart<'x>,
+    /// Where the local name starts in the qualified name (after `prefix:`).
+    local_at: usize,
 }
 
 impl Tag<'_> {
     pub fn local(&self) -> &str {
-        let name = self.start.name();
-        let full: &str = name.0;
-        full.rsplit_once(':').map_or(full, |(_, l)| l)
+        &self.start.name().0[self.local_at..]
     }
 
     pub fn is(&self, ns: Ns, local: &str) -> bool {
@@ -116,19 +135,114 @@ pub(crate) enum Ev<'x> {
 }
 
 pub(crate) struct Cursor<'x, 't> {
-    reader: NsReader<&'x [u8]>,
+    xml: &'x str,
+    reader: Reader<&'x [u8]>,
     target: Option<&'t str>,
     depth: usize,
+    bindings: Vec<Binding<'x>>,
+    /// The element just read was empty: its declarations end before the next event.
+    ended_empty: bool,
 }
 
 impl<'x, 't> Cursor<'x, 't> {
     pub fn new(xml: &'x str, target: Option<&'t str>) -> Self {
-        let mut reader = NsReader::from_str(xml);
+        let mut reader = Reader::from_str(xml);
         reader.config_mut().check_end_names = true;
         Cursor {
+            xml,
             reader,
             target,
             depth: 0,
+            bindings: Vec::with_capacity(8),
+            ended_empty: false,
+        }
+    }
+
+    /// `part` (a slice of an event read from the input) as a slice of the input itself, so it
+    /// may outlive the event. `None` for data quick-xml had to copy.
+    fn in_input(&self, part: &[u8]) -> Option<&'x [u8]> {
+        let input = self.xml.as_bytes();
+        let start = (part.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
+        input.get(start..start.checked_add(part.len())?)
+    }
+
+    /// The namespace of an element and where its local name starts.
+    fn classify_start(&self, start: &BytesStart<'_>) -> (Ns, usize) {
+        let name = start.name().0.as_bytes();
+        let (prefix, _) = split_qname(name);
+        let local_at = if prefix.is_empty() {
+            0
+        } else {
+            prefix.len() + 1
+        };
+        (self.element_ns(prefix), local_at)
+    }
+
+    /// Pushes the namespace declarations of `start`, an element at `depth`.
+    fn declare(&mut self, start: &BytesStart<'_>, depth: usize) -> Result<(), WsmanError> {
+        let raw = start.attributes_raw().as_bytes();
+        // Most elements of a reply carry no attributes at all.
+        if raw.is_empty() || memchr::memmem::find(raw, b"xmlns").is_none() {
+            return Ok(());
+        }
+        for a in start.attributes().with_checks(false) {
+            let a = a.map_err(|e| self.err(e.to_string()))?;
+            let key: &[u8] = a.key.0.as_bytes();
+            let prefix = if key == b"xmlns" {
+                &key[5..]
+            } else if let Some(p) = key.strip_prefix(b"xmlns:") {
+                p
+            } else {
+                continue;
+            };
+            let prefix = self
+                .in_input(prefix)
+                .ok_or_else(|| self.err("a namespace prefix outside the document"))?;
+            let raw_value: &[u8] = a.value.as_bytes();
+            let uri: Cow<'x, str> = match self.in_input(raw_value) {
+                Some(v) if memchr::memchr(b'&', v).is_none() => {
+                    Cow::Borrowed(std::str::from_utf8(v).map_err(|e| self.err(e.to_string()))?)
+                }
+                _ => Cow::Owned(
+                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map_err(|e| self.err(e.to_string()))?
+                        .into_owned(),
+                ),
+            };
+            let ns = if uri.is_empty() {
+                Ns::None
+            } else {
+                classify(&uri, self.target)
+            };
+            self.bindings.push(Binding {
+                prefix,
+                uri,
+                ns,
+                depth,
+            });
+        }
+        Ok(())
+    }
+
+    /// The binding of `prefix` in scope, if any.
+    fn binding(&self, prefix: &[u8]) -> Option<&Binding<'x>> {
+        self.bindings.iter().rev().find(|b| b.prefix == prefix)
+    }
+
+    /// The namespace of an element's prefix: the default namespace for none, and an undeclared
+    /// prefix in no known namespace.
+    fn element_ns(&self, prefix: &[u8]) -> Ns {
+        match self.binding(prefix) {
+            Some(b) => b.ns,
+            None if prefix.is_empty() => Ns::None,
+            None => Ns::Other,
+        }
+    }
+
+    /// Drops the declarations of elements at `depth` and deeper.
+    fn end_scope(&mut self, depth: usize) {
+        while self.bindings.last().is_some_and(|b| b.depth >= depth) {
+            self.bindings.pop();
         }
     }
 
@@ -138,6 +252,9 @@ impl<'x, 't> Cursor<'x, 't> {
 
     pub fn next(&mut self) -> Result<Ev<'x>, WsmanError> {
         loop {
+            if std::mem::take(&mut self.ended_empty) {
+                self.end_scope(self.depth + 1);
+            }
             // Only start tags need their namespace: resolve those, not every event.
             let event = match self.reader.read_event() {
                 Ok(v) => v,
@@ -152,14 +269,26 @@ impl<'x, 't> Cursor<'x, 't> {
                     if self.depth > MAX_DEPTH {
                         return Err(self.err(format!("elements nested deeper than {MAX_DEPTH}")));
                     }
-                    let ns = self.classify_start(&start);
-                    Ev::Start(Tag { ns, start })
+                    self.declare(&start, self.depth)?;
+                    let (ns, local_at) = self.classify_start(&start);
+                    Ev::Start(Tag {
+                        ns,
+                        start,
+                        local_at,
+                    })
                 }
                 Event::Empty(start) => {
-                    let ns = self.classify_start(&start);
-                    Ev::Empty(Tag { ns, start })
+                    self.declare(&start, self.depth + 1)?;
+                    self.ended_empty = true;
+                    let (ns, local_at) = self.classify_start(&start);
+                    Ev::Empty(Tag {
+                        ns,
+                        start,
+                        local_at,
+                    })
                 }
                 Event::End(_) => {
+                    self.end_scope(self.depth);
                     self.depth = self.depth.saturating_sub(1);
                     Ev::End
                 }
@@ -189,11 +318,6 @@ impl<'x, 't> Cursor<'x, 't> {
         }
     }
 
-    fn classify_start(&self, start: &BytesStart<'_>) -> Ns {
-        let (res, _) = self.reader.resolver().resolve_element(start.name());
-        classify_result(res, self.target)
-    }
-
     /// Whether `tag` (the element just read) carries `xsi:nil="true"`.
     pub fn is_nil(&self, tag: &Tag<'_>) -> Result<bool, WsmanError> {
         let start = &tag.start;
@@ -202,8 +326,13 @@ impl<'x, 't> Cursor<'x, 't> {
         }
         for a in start.attributes().with_checks(false) {
             let a = a.map_err(|e| self.err(e.to_string()))?;
-            let (res, local) = self.reader.resolver().resolve_attribute(a.key);
-            if local.as_ref() == "nil" && classify_result(res, None) == Ns::Xsi {
+            // Attributes: only a prefixed name is in a namespace.
+            let (prefix, local) = split_qname(a.key.0.as_bytes());
+            let xsi = !prefix.is_empty()
+                && self
+                    .binding(prefix)
+                    .is_some_and(|b| b.uri == super::ns::XSI);
+            if local == b"nil" && xsi {
                 return Ok(a.value.trim() == "true" || a.value.trim() == "1");
             }
         }
@@ -212,16 +341,17 @@ impl<'x, 't> Cursor<'x, 't> {
 
     /// Resolves a QName found in text (`s:Sender`, `w:TimedOut`) against the bindings in scope.
     pub fn resolve_qname<'q>(&self, qname: &'q str) -> (Ns, &'q str) {
-        let (res, local) = self.reader.resolver().resolve_element(QName(qname));
-        let local: &'q str = local.into_inner();
-        (classify_result(res, self.target), local)
+        match qname.split_once(':') {
+            Some((prefix, local)) => (self.element_ns(prefix.as_bytes()), local),
+            None => (self.element_ns(&[]), qname),
+        }
     }
 
     #[cfg(feature = "sim")]
     /// Whether `tag` (just read) is in namespace `uri`.
     pub fn element_namespace_is(&self, tag: &Tag<'_>, uri: &str) -> bool {
-        let (res, _) = self.reader.resolver().resolve_element(tag.start.name());
-        matches!(res, ResolveResult::Bound(Namespace(u)) if u == uri)
+        let (prefix, _) = split_qname(tag.start.name().0.as_bytes());
+        self.binding(prefix).is_some_and(|b| b.uri == uri)
     }
 
     /// Skips the rest of the element whose start was just read.
@@ -279,5 +409,161 @@ impl<'x, 't> Cursor<'x, 't> {
 
     pub fn unexpected_eof(&self) -> WsmanError {
         self.err("document ends inside an element")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The cursor's own namespace scoping against quick-xml's `NsReader` (the resolver it
+    //! replaced), on the real fixtures and on generated documents that declare, shadow and unbind
+    //! prefixes at random.
+
+    use super::*;
+    use proptest::prelude::*;
+    use quick_xml::NsReader;
+    use quick_xml::name::{Namespace, ResolveResult};
+
+    const TARGET: &str = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/wmi/Microsoft_IPMI";
+
+    /// (start or empty, namespace, local name, xsi:nil) for every element, by the cursor.
+    fn ours(xml: &str) -> Vec<(bool, Ns, String, bool)> {
+        let mut c = Cursor::new(xml, Some(TARGET));
+        let mut out = Vec::new();
+        loop {
+            match c.next().unwrap() {
+                Ev::Start(t) => {
+                    out.push((true, t.ns, t.local().to_string(), c.is_nil(&t).unwrap()))
+                }
+                Ev::Empty(t) => {
+                    out.push((false, t.ns, t.local().to_string(), c.is_nil(&t).unwrap()))
+                }
+                Ev::Eof => return out,
+                _ => {}
+            }
+        }
+    }
+
+    /// The same by `NsReader`.
+    fn reference(xml: &str) -> Vec<(bool, Ns, String, bool)> {
+        let classify_result = |r: ResolveResult<'_>| match r {
+            ResolveResult::Bound(Namespace("")) => Ns::None,
+            ResolveResult::Bound(Namespace(uri)) => classify(uri, Some(TARGET)),
+            ResolveResult::Unbound => Ns::None,
+            ResolveResult::Unknown(_) => Ns::Other,
+        };
+        let mut r = NsReader::from_str(xml);
+        let mut out = Vec::new();
+        loop {
+            let (start, e) = match r.read_event().unwrap() {
+                Event::Start(e) => (true, e),
+                Event::Empty(e) => (false, e),
+                Event::Eof => return out,
+                _ => continue,
+            };
+            let (res, local) = r.resolver().resolve_element(e.name());
+            let nil = e.attributes().with_checks(false).any(|a| {
+                let a = a.unwrap();
+                let (res, local) = r.resolver().resolve_attribute(a.key);
+                local.as_ref() == "nil"
+                    && matches!(res, ResolveResult::Bound(Namespace(u)) if u == ns::XSI)
+                    && matches!(a.value.trim(), "true" | "1")
+            });
+            out.push((start, classify_result(res), local.as_ref().to_string(), nil));
+        }
+    }
+
+    #[test]
+    fn the_fixtures_resolve_as_ns_reader_resolves_them() {
+        for xml in [
+            include_str!("../../fixtures/wsman/openwsman_enumkey_output.xml"),
+            include_str!("../../fixtures/wsman/pypsrp_fault_invalid_selectors.xml"),
+            include_str!("../../fixtures/wsman/pypsrp_fault_timed_out.xml"),
+            include_str!("../../fixtures/wsman/synthetic_request_response_output.xml"),
+            include_str!("../../fixtures/wsman/txwinrm_2012_ip4routetable_enumerate.xml"),
+            include_str!("../../fixtures/wsman/txwinrm_2012_ip4routetable_pull.xml"),
+            include_str!("../../fixtures/wsman/txwinrm_2012_operatingsystem_enumerate.xml"),
+            include_str!("../../fixtures/wsman/winrb_soap_fault_v1.xml"),
+            include_str!("../../fixtures/wsman/winrb_soap_fault_v2.xml"),
+            include_str!("../../fixtures/wsman/winrb_wmi_error_v2.xml"),
+        ] {
+            let xml = xml.trim_start_matches('\u{feff}');
+            let (a, b) = (ours(xml), reference(xml));
+            assert!(!a.is_empty());
+            assert_eq!(a, b);
+        }
+    }
+
+    /// A random element tree: each element has a prefix (or none), declares some prefixes (or the
+    /// default, or unbinds it) to some URIs, maybe an `xsi:nil`, and children.
+    fn tree() -> impl Strategy<Value = String> {
+        let uris = prop::sample::select(vec![
+            ns::SOAP,
+            ns::WSMAN,
+            ns::XSI,
+            TARGET,
+            "http://example.org/other",
+            "",
+        ]);
+        let prefixes = prop::sample::select(vec!["", "p", "s", "xsi", "w"]);
+        let leaf = (
+            prefixes.clone(),
+            prop::collection::vec((prefixes.clone(), uris.clone()), 0..3),
+            any::<bool>(),
+            prefixes.clone(),
+        )
+            .prop_map(|(p, decls, nil, nilp)| element(p, &decls, nil, nilp, None));
+        leaf.prop_recursive(4, 40, 4, move |inner| {
+            (
+                prefixes.clone(),
+                prop::collection::vec((prefixes.clone(), uris.clone()), 0..3),
+                any::<bool>(),
+                prefixes.clone(),
+                prop::collection::vec(inner, 0..4),
+            )
+                .prop_map(|(p, decls, nil, nilp, kids)| {
+                    element(p, &decls, nil, nilp, Some(kids.concat()))
+                })
+        })
+    }
+
+    fn element(
+        prefix: &str,
+        decls: &[(&str, &str)],
+        nil: bool,
+        nil_prefix: &str,
+        children: Option<String>,
+    ) -> String {
+        let name = if prefix.is_empty() {
+            "e".to_string()
+        } else {
+            format!("{prefix}:e")
+        };
+        let mut attrs = String::new();
+        let mut declared = std::collections::HashSet::new();
+        for (p, uri) in decls {
+            // An empty URI may only unbind the default namespace (Namespaces in XML 1.0).
+            if (uri.is_empty() && !p.is_empty()) || !declared.insert(*p) {
+                continue;
+            }
+            if p.is_empty() {
+                attrs.push_str(&format!(" xmlns=\"{uri}\""));
+            } else {
+                attrs.push_str(&format!(" xmlns:{p}=\"{uri}\""));
+            }
+        }
+        if nil && !nil_prefix.is_empty() {
+            attrs.push_str(&format!(" {nil_prefix}:nil=\"true\""));
+        }
+        match children {
+            Some(c) => format!("<{name}{attrs}>{c}</{name}>"),
+            None => format!("<{name}{attrs}/>"),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn generated_documents_resolve_as_ns_reader_resolves_them(doc in tree()) {
+            prop_assert_eq!(ours(&doc), reference(&doc));
+        }
     }
 }
