@@ -109,7 +109,12 @@ pub(crate) fn parse_envelope<T>(
                             continue;
                         }
                     };
-                    *slot = Some(cursor.text()?.trim().to_string());
+                    let mut text = cursor.text()?;
+                    let trimmed = text.trim();
+                    if trimmed.len() != text.len() {
+                        text = trimmed.to_string();
+                    }
+                    *slot = Some(text);
                 }
             }
             (Ns::Soap, "Body") => {
