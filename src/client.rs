@@ -169,16 +169,20 @@ impl ClientBuilder {
 
     /// These settings for many hosts: the TLS configuration (the OS trust store, CA files, the
     /// client certificate) is built once and shared, not once per host.
-    pub fn into_factory(self) -> ClientFactory {
+    pub fn into_factory(mut self) -> ClientFactory {
+        // The TLS settings (CA certificates, the client key) stay here, once; each host's
+        // builder copies only the rest.
+        let tls_settings = std::mem::take(&mut self.tls);
         ClientFactory {
             template: self,
+            tls_settings,
             tls: OnceLock::new(),
         }
     }
 
     fn build_with(
         self,
-        shared_tls: Option<&OnceLock<Arc<rustls::ClientConfig>>>,
+        shared_tls: Option<(&TlsSettings, &OnceLock<Arc<rustls::ClientConfig>>)>,
     ) -> Result<Client, Error> {
         let scheme = if self.https {
             Scheme::Https
@@ -194,7 +198,8 @@ impl ClientBuilder {
         {
             return Err(Error::Config("the user name is empty".into()));
         }
-        if self.auth == AuthMethod::Certificate && self.tls.client_identity.is_none() {
+        let tls_settings = shared_tls.map_or(&self.tls, |(s, _)| s);
+        if self.auth == AuthMethod::Certificate && tls_settings.client_identity.is_none() {
             return Err(Error::Config(
                 "certificate authentication needs a client certificate and key".into(),
             ));
@@ -205,10 +210,10 @@ impl ClientBuilder {
         let tls = match (endpoint.scheme, shared_tls) {
             (Scheme::Http, _) => None,
             (Scheme::Https, None) => Some(self.tls.client_config()?),
-            (Scheme::Https, Some(cell)) => Some(match cell.get() {
+            (Scheme::Https, Some((settings, cell))) => Some(match cell.get() {
                 Some(c) => c.clone(),
                 None => {
-                    let c = self.tls.client_config()?;
+                    let c = settings.client_config()?;
                     cell.get_or_init(|| c).clone()
                 }
             }),
@@ -270,7 +275,10 @@ struct Inner {
 /// One set of client settings for many hosts (a fleet): see [`ClientBuilder::into_factory`].
 #[derive(Debug)]
 pub struct ClientFactory {
+    /// Every setting but TLS's.
     template: ClientBuilder,
+    tls_settings: TlsSettings,
+    /// Built from `tls_settings` at the first HTTPS host, then shared.
     tls: OnceLock<Arc<rustls::ClientConfig>>,
 }
 
@@ -279,7 +287,7 @@ impl ClientFactory {
     pub fn client(&self, host: &str) -> Result<Client, Error> {
         let mut b = self.template.clone();
         b.host = host.to_string();
-        b.build_with(Some(&self.tls))
+        b.build_with(Some((&self.tls_settings, &self.tls)))
     }
 
     /// Checks the settings without a host (no traffic): what would fail for every host fails

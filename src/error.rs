@@ -165,6 +165,10 @@ impl Error {
                     failure: ProxyFailure::AuthRequired { .. },
                     ..
                 } => ErrorKind::Auth,
+                TransportError::Proxy {
+                    failure: ProxyFailure::Timeout { .. },
+                    ..
+                } => ErrorKind::Timeout,
                 TransportError::Proxy { .. } => ErrorKind::Connect,
                 TransportError::Config(_) => ErrorKind::Config,
                 _ => ErrorKind::Protocol,

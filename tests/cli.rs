@@ -441,3 +441,78 @@ async fn shards_partition_the_fleet_and_hosts_stream_from_stdin() {
     assert_eq!(json_hosts(&out.stdout), hosts, "streamed, in input order");
     let _ = std::fs::remove_file(&file);
 }
+
+/// A host list from a pipe is read once, as it goes; an empty list is an error; a reader that
+/// goes away (`| head`) does not crash the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipes_empty_lists_and_a_closed_output() {
+    let sim = Simulator::builder().hosts(3).start().await.unwrap();
+    let hosts = sim.endpoints();
+    let fifo = std::env::temp_dir().join(format!("winrm-ipmi-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let writer = {
+        let (fifo, list) = (fifo.clone(), hosts.join("\n"));
+        std::thread::spawn(move || std::fs::write(fifo, list).unwrap())
+    };
+    let out = tokio::task::spawn_blocking({
+        let fifo = fifo.clone();
+        move || {
+            cli()
+                .args(["-U", "Administrator", "--hosts"])
+                .arg(&fifo)
+                .args(["mc", "guid", "-o", "json"])
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    writer.join().unwrap();
+    let _ = std::fs::remove_file(&fifo);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+
+    let out = cli()
+        .args(["-U", "Administrator", "--hosts", "-", "mc", "guid"])
+        .write_stdin("# nothing\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no host"));
+
+    // The output's reader closes at once: the run ends normally (exit 0), not in a panic.
+    let code = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_winrm-ipmi"))
+            .env("WINRM_PASSWORD", "Sim-Passw0rd!")
+            .args([
+                "-U",
+                "Administrator",
+                "-H",
+                &hosts.join(","),
+                "mc",
+                "guid",
+                "-o",
+                "json",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        child.wait().unwrap().code()
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0));
+}

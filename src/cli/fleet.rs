@@ -11,7 +11,7 @@ use std::io::BufRead;
 
 use futures_util::StreamExt;
 use winrm_ipmi::auth::{AuthMethod, Password};
-use winrm_ipmi::hosts::{self, HostList, Shard};
+use winrm_ipmi::hosts::{self, Shard};
 use winrm_ipmi::transport::EncryptionMode;
 use winrm_ipmi::transport::proxy::{NoProxy, Proxy, ProxyChoice};
 use winrm_ipmi::transport::tls::ClientIdentity;
@@ -38,14 +38,20 @@ impl Hosts {
     fn spawn(self) -> tokio::sync::mpsc::Receiver<Result<String, String>> {
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
         std::thread::spawn(move || {
+            // Each host once: a 64-bit hash per host name seen, not the names.
             let mut seen = HashSet::new();
             let mut send = |entry: Result<String, String>| match entry {
                 Ok(h) if !self.shard.is_none_or(|s| s.contains(&h)) => true,
-                Ok(h) if !seen.insert(h.clone()) => true,
+                Ok(h) if !seen.insert(name_hash(&h)) => true,
                 e => tx.blocking_send(e).is_ok(),
             };
-            for h in &self.flags {
-                if !send(Ok(h.clone())) {
+            for h in self
+                .flags
+                .iter()
+                .map(|h| h.trim())
+                .filter(|h| !h.is_empty())
+            {
+                if !send(Ok(h.to_string())) {
                     return;
                 }
             }
@@ -63,7 +69,11 @@ impl Hosts {
             let name = self.source.clone().unwrap_or_default();
             for (n, line) in reader.lines().enumerate() {
                 let entry = match line {
-                    Err(e) => Err(format!("{name}:{}: {e}", n + 1)),
+                    Err(e) => {
+                        // A read error does not go away: report it once and stop.
+                        send(Err(format!("{name}:{}: {e}", n + 1)));
+                        return;
+                    }
                     Ok(line) => match hosts::parse_line(&line) {
                         Ok(None) => continue,
                         Ok(Some(h)) => Ok(h.to_string()),
@@ -79,6 +89,14 @@ impl Hosts {
     }
 }
 
+/// A host name's 64-bit hash, for "each host once" without keeping the names.
+fn name_hash(host: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    host.hash(&mut h);
+    h.finish()
+}
+
 /// Checks every argument before any traffic: the `-H` hosts, a host file (read through once,
 /// not kept), the credentials, the TLS and proxy settings. Clients are made per host as the run
 /// reaches it, all sharing one [`ClientFactory`].
@@ -86,18 +104,41 @@ pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
     for h in &g.hosts {
         Endpoint::parse(h, Scheme::Http).map_err(|e| e.to_string())?;
     }
-    let mut known = Some(g.hosts.iter().collect::<HashSet<_>>().len());
+    let mut seen: HashSet<u64> = g
+        .hosts
+        .iter()
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .map(name_hash)
+        .collect();
+    let mut known = Some(seen.len());
     match g.hosts_file.as_deref() {
         None => {}
         Some("-") => known = None,
         Some(path) => {
-            let mut list = HostList::new();
-            for h in &g.hosts {
-                list.add(h);
+            // Not opened here unless a regular file: a pipe can be read only once.
+            let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            if meta.is_file() {
+                let file =
+                    std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+                // A regular file is checked through once before any traffic (and read again
+                // as the run goes); a pipe can be read only once, as it goes.
+                for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+                    let line = line.map_err(|e| format!("cannot read {path}: {e}"))?;
+                    match hosts::parse_line(&line) {
+                        Ok(Some(h)) => {
+                            seen.insert(name_hash(h));
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            return Err(format!("{path}:{}: one host per line, got {e:?}", n + 1));
+                        }
+                    }
+                }
+                known = Some(seen.len());
+            } else {
+                known = None;
             }
-            list.add_file(std::path::Path::new(path))
-                .map_err(|e| e.to_string())?;
-            known = Some(list.len());
         }
     }
     if known == Some(0) {
@@ -182,11 +223,7 @@ fn proxy_choice(g: &Global) -> Result<ProxyChoice, String> {
                     "--proxy must not carry a password (it would show in the process list): give --proxy-user and WINRM_PROXY_PASSWORD".into(),
                 );
             }
-            let no_proxy = NoProxy::parse(
-                &std::env::var("no_proxy")
-                    .or_else(|_| std::env::var("NO_PROXY"))
-                    .unwrap_or_default(),
-            );
+            let no_proxy = NoProxy::from_env(|name| std::env::var(name).ok());
             ProxyChoice::Explicit(proxy, no_proxy)
         }
         (None, false) => ProxyChoice::from_process_env()
@@ -295,7 +332,7 @@ pub async fn run(g: &Global, op: Op, hosts: Hosts, factory: ClientFactory) -> Ex
     })
     .buffered(g.concurrency.saturating_mul(4).max(1));
     let mut results = std::pin::pin!(results);
-    let mut printer = output::Printer::new(g.output, &op, single);
+    let mut printer = output::Printer::new(g.output, &op, single, progress.clone());
     while let Some(result) = results.next().await {
         if let Some(b) = &progress {
             b.inc(1);
@@ -304,6 +341,10 @@ pub async fn run(g: &Global, op: Op, hosts: Hosts, factory: ClientFactory) -> Ex
     }
     if let Some(b) = progress {
         b.finish_and_clear();
+    }
+    if printer.count() == 0 {
+        eprintln!("winrm-ipmi: no host (the host list was empty)");
+        return ExitCode::from(2);
     }
     let total_failed = printer.finish(started.elapsed());
     if total_failed == 0 {

@@ -20,6 +20,20 @@ pub fn explain(host: &str, e: &winrm_ipmi::Error) -> String {
         ErrorKind::AccessDenied => {
             format!("access denied: the account must be a local administrator on {host} ({e})")
         }
+        ErrorKind::Auth
+            if matches!(
+                e,
+                winrm_ipmi::Error::Transport(winrm_ipmi::transport::TransportError::Proxy {
+                    failure: winrm_ipmi::transport::ProxyFailure::AuthRequired {
+                        credentials_given: false,
+                        ..
+                    },
+                    ..
+                })
+            ) =>
+        {
+            format!("{e}: give --proxy-user and WINRM_PROXY_PASSWORD")
+        }
         ErrorKind::Auth => format!("authentication failed: {e}"),
         ErrorKind::Connect
             if matches!(
@@ -51,11 +65,20 @@ pub struct Printer<'o> {
     total: usize,
     ok: usize,
     by_kind: BTreeMap<&'static str, usize>,
+    /// Lines are printed around it.
+    progress: Option<indicatif::ProgressBar>,
+    /// Standard output went away (`| head`): the run goes on, printing nothing more.
+    closed: bool,
 }
 
 impl<'o> Printer<'o> {
     /// A printer for `op`'s results; `single` when exactly one host is known to come.
-    pub fn new(output: Output, op: &'o Op, single: bool) -> Self {
+    pub fn new(
+        output: Output,
+        op: &'o Op,
+        single: bool,
+        progress: Option<indicatif::ProgressBar>,
+    ) -> Self {
         Printer {
             output,
             op,
@@ -66,6 +89,36 @@ impl<'o> Printer<'o> {
             total: 0,
             ok: 0,
             by_kind: BTreeMap::new(),
+            progress,
+            closed: false,
+        }
+    }
+
+    /// Results so far.
+    pub fn count(&self) -> usize {
+        self.total
+    }
+
+    /// One line on standard output.
+    fn line(&mut self, text: impl std::fmt::Display) {
+        self.write(&format!("{text}\n"));
+    }
+
+    /// Text on standard output, around the progress bar; a closed output is not an error.
+    fn write(&mut self, text: &str) {
+        if self.closed {
+            return;
+        }
+        let write = || {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        };
+        let written = match &self.progress {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        };
+        if written.is_err() {
+            self.closed = true;
         }
     }
 
@@ -85,7 +138,7 @@ impl<'o> Printer<'o> {
                         serde_json::json!({"host": host, "ok": false, "error": e.kind(), "message": explain(host, e)})
                     }
                 };
-                println!("{v}");
+                self.line(v);
             }
             Output::Csv => {
                 if self.columns.is_none()
@@ -94,14 +147,20 @@ impl<'o> Printer<'o> {
                     self.set_columns(o.columns.iter().map(|(c, _)| *c).collect());
                 }
                 match &self.columns {
-                    Some(columns) => println!("{}", csv_row(&result, columns)),
+                    Some(columns) => {
+                        let row = csv_row(&result, columns);
+                        self.line(row);
+                    }
                     None => self.pending.push(result),
                 }
             }
             Output::Text if self.single => {
                 let (host, r) = &result;
                 match r {
-                    Ok(o) => print!("{}", o.text),
+                    Ok(o) => {
+                        let text = o.text.clone();
+                        self.write(&text);
+                    }
                     Err(e) => eprintln!(
                         "{}",
                         self.op.failure_text(e).unwrap_or_else(|| explain(host, e))
@@ -123,16 +182,16 @@ impl<'o> Printer<'o> {
                 self.rows.push(row);
             }
         }
-        let _ = std::io::stdout().flush();
     }
 
     /// The CSV header, then whatever waited for it.
     fn set_columns(&mut self, columns: Vec<&'static str>) {
         let mut header = vec!["host", "ok", "error"];
         header.extend(&columns);
-        println!("{}", header.join(","));
+        self.line(header.join(","));
         for r in std::mem::take(&mut self.pending) {
-            println!("{}", csv_row(&r, &columns));
+            let row = csv_row(&r, &columns);
+            self.line(row);
         }
         self.columns = Some(columns);
     }
@@ -152,7 +211,9 @@ impl<'o> Printer<'o> {
                     .map(|c| c.to_ascii_uppercase()),
             );
             self.rows.insert(0, header);
-            print_table(&self.rows);
+            for line in table_lines(&self.rows) {
+                self.line(line);
+            }
         }
         let failed = self.total - self.ok;
         if self.total > 1 || failed > 0 && self.output != Output::Text {
@@ -193,7 +254,7 @@ fn csv_row((host, r): &HostResult, columns: &[&'static str]) -> String {
 }
 
 /// Rows aligned in columns, the last column unpadded.
-fn print_table(rows: &[Vec<String>]) {
+fn table_lines(rows: &[Vec<String>]) -> Vec<String> {
     let widths: Vec<usize> = (0..rows.iter().map(Vec::len).max().unwrap_or(0))
         .map(|i| {
             rows.iter()
@@ -203,6 +264,7 @@ fn print_table(rows: &[Vec<String>]) {
                 .unwrap_or(0)
         })
         .collect();
+    let mut lines = Vec::with_capacity(rows.len());
     for row in rows {
         let last = row.len() - 1;
         let line: Vec<String> = row
@@ -216,8 +278,9 @@ fn print_table(rows: &[Vec<String>]) {
                 }
             })
             .collect();
-        println!("{}", line.join("  ").trim_end());
+        lines.push(line.join("  ").trim_end().to_string());
     }
+    lines
 }
 
 fn csv(s: &str) -> String {

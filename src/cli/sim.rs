@@ -7,6 +7,7 @@ use winrm_ipmi::auth::Password;
 use winrm_ipmi::sim::{
     DEMO_ADMIN_PASSWORD, DEMO_OPERATOR, Faults, HostConfig, LanTarget, Simulator,
 };
+use winrm_ipmi::transport::tls::TlsSettings;
 
 use super::args::{Global, SimArgs};
 
@@ -64,10 +65,10 @@ impl Settings {
         let client_ca = match &a.client_ca {
             None => Vec::new(),
             Some(path) => {
-                use rustls_pki_types::pem::PemObject;
-                rustls_pki_types::CertificateDer::pem_file_iter(path)
-                    .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                    .map_err(|e| format!("--client-ca {}: {e}", path.display()))?
+                let mut tls = TlsSettings::default();
+                tls.add_ca_file(path)
+                    .map_err(|e| format!("--client-ca: {e}"))?;
+                tls.extra_roots
             }
         };
         Ok(Settings {

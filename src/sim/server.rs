@@ -251,7 +251,10 @@ async fn serve(listener: TcpListener, host: Arc<Host>, tls: Option<Arc<TlsIdenti
                 .header_read_timeout(Duration::from_secs(30));
             match tls {
                 Some(t) => {
-                    if let Ok(stream) = t.acceptor.accept(stream).await {
+                    // The handshake has its own limit: the header limit starts after it.
+                    let handshake =
+                        tokio::time::timeout(Duration::from_secs(30), t.acceptor.accept(stream));
+                    if let Ok(Ok(stream)) = handshake.await {
                         state.lock().await.client_upn = stream
                             .get_ref()
                             .1

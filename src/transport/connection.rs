@@ -24,7 +24,7 @@ use tokio_rustls::TlsConnector;
 
 use super::proxy::{self, Proxy};
 use super::{ConnectionConfig, Phase, ProxyFailure, Scheme, TransportError, encryption, tls};
-use crate::auth::{AuthError, AuthExchange, MessageSecurity, Next, REFUSED_HINT};
+use crate::auth::{AuthError, AuthExchange, MessageSecurity, Next};
 use crate::wsman::MAX_REPLY_BYTES;
 
 const SOAP_CONTENT_TYPE: &str = "application/soap+xml;charset=UTF-8";
@@ -142,7 +142,13 @@ impl Connection {
                 let tunnel = tunnel(proxy, &target, &label);
                 tokio::time::timeout(config.connect_timeout, tunnel)
                     .await
-                    .map_err(|_| timeout(Phase::Connect, &label, config.connect_timeout))??
+                    .map_err(|_| TransportError::Proxy {
+                        proxy: proxy.to_string(),
+                        endpoint: label.clone(),
+                        failure: ProxyFailure::Timeout {
+                            secs: config.connect_timeout.as_secs_f64(),
+                        },
+                    })??
             }
         };
         let _ = stream.set_nodelay(true);
@@ -355,18 +361,6 @@ impl Connection {
     }
 
     fn auth_error(&self, source: AuthError) -> TransportError {
-        // Over HTTPS a refused NTLM login may be the channel binding, not the password.
-        let source = match source {
-            AuthError::Rejected { account, hint }
-                if hint == REFUSED_HINT && self.channel_binding.is_some() =>
-            {
-                AuthError::Rejected {
-                    account,
-                    hint: "wrong password, unknown account, the account may not log on through WinRM, or the service refused our channel binding (its CbtHardeningLevel; a TLS-intercepting proxy in between changes the certificate it binds to)",
-                }
-            }
-            s => s,
-        };
         TransportError::Auth {
             endpoint: self.label.clone(),
             phase: self.phase,

@@ -54,7 +54,7 @@ pub enum ProxyFailure {
     #[error("{} (HTTP {status})", if *credentials_given {
         "the proxy refused our credentials"
     } else {
-        "the proxy requires authentication: give --proxy-user and WINRM_PROXY_PASSWORD"
+        "the proxy requires authentication"
     })]
     AuthRequired {
         /// Whether credentials were sent.
@@ -77,6 +77,12 @@ pub enum ProxyFailure {
         status: u16,
         /// Reason phrase.
         reason: String,
+    },
+    /// The proxy did not open the tunnel in time.
+    #[error("the proxy did not open the tunnel within {secs:.1} s")]
+    Timeout {
+        /// The limit.
+        secs: f64,
     },
     /// The proxy's answer is not HTTP, too long, or it closed the connection.
     #[error("the proxy answered CONNECT with something unusable: {0}")]

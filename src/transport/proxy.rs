@@ -28,6 +28,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use zeroize::Zeroizing;
 
 use super::Scheme;
+use super::endpoint::strip_prefix_ci;
 use crate::auth::Password;
 
 /// The longest `CONNECT` reply head accepted (status line and headers).
@@ -211,6 +212,15 @@ impl NoProxy {
         n
     }
 
+    /// `no_proxy`, else `NO_PROXY`, through `var`.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Self {
+        NoProxy::parse(
+            &var("no_proxy")
+                .or_else(|| var("NO_PROXY"))
+                .unwrap_or_default(),
+        )
+    }
+
     /// Whether `host` (a name or an address, IPv6 without brackets) bypasses the proxy.
     pub fn matches(&self, host: &str) -> bool {
         if self.all {
@@ -258,13 +268,17 @@ impl ProxyChoice {
                 .or_else(|| var(upper))
                 .filter(|v| !v.trim().is_empty())
         };
+        // ALL_PROXY serves both schemes where the scheme's own variable is not set.
+        let all = get("all_proxy", "ALL_PROXY");
         let http = get("http_proxy", "HTTP_PROXY")
+            .or_else(|| all.clone())
             .map(|u| Proxy::parse(&u))
             .transpose()?;
         let https = get("https_proxy", "HTTPS_PROXY")
+            .or(all)
             .map(|u| Proxy::parse(&u))
             .transpose()?;
-        let no_proxy = NoProxy::parse(&get("no_proxy", "NO_PROXY").unwrap_or_default());
+        let no_proxy = NoProxy::from_env(&var);
         Ok(ProxyChoice::Environment {
             http,
             https,
@@ -350,18 +364,20 @@ pub fn parse_connect_reply(head: &[u8]) -> Result<ConnectReply, ProxyError> {
     })
 }
 
-fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
-        .then(|| &s[prefix.len()..])
-}
-
-/// The URL with any password replaced, for messages.
+/// The URL with any password replaced, for messages: the userinfo is found exactly as
+/// [`Proxy::parse`] finds it (the authority ends at the first `/`; the userinfo at its last `@`),
+/// and everything after the user name's first `:` goes.
 fn redact(url: &str) -> String {
-    match url.rsplit_once('@') {
-        Some((before, after)) => match before.rsplit_once(':') {
-            Some((user, _)) if !user.ends_with('/') => format!("{user}:***@{after}"),
-            _ => url.to_string(),
-        },
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, hostport)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}{user}:***@{hostport}{path}")
+        }
         None => url.to_string(),
     }
 }
@@ -421,8 +437,15 @@ mod tests {
         for bad in ["https://p:1", "socks5://p:1", "http://:1", "http://p:port"] {
             assert!(Proxy::parse(bad).is_err(), "{bad}");
         }
-        let e = Proxy::parse("http://u:hunter2@p:x").unwrap_err();
-        assert!(!e.to_string().contains("hunter2"), "{e}");
+        for bad in [
+            "http://u:hunter2@p:x",
+            "http://u:top:hunter2@p:x",
+            "http://u:hunter2@p:bad/x@y",
+        ] {
+            let e = Proxy::parse(bad).unwrap_err();
+            assert!(!e.to_string().contains("hunter2"), "{e}");
+            assert!(!e.to_string().contains("top"), "{e}");
+        }
     }
 
     #[test]
@@ -460,6 +483,7 @@ mod tests {
                 "https_proxy" => Some("http://secure:3128"),
                 "HTTP_PROXY" => Some("http://plain:3128"),
                 "NO_PROXY" => Some(".internal"),
+                "ALL_PROXY" => Some("http://everything:3128"),
                 _ => None,
             }
             .map(str::to_string)

@@ -200,11 +200,13 @@ impl TlsSettings {
 }
 
 /// The usual chain verification against the roots, plus one case curl accepts and webpki does
-/// not: the server presents the very certificate the user put in the CA file, and that
-/// certificate says CA:TRUE (what `openssl req -x509` makes by default, so most self-signed
-/// WinRM listener certificates). webpki refuses a CA as an end entity; the user meant to trust
-/// exactly this certificate, so it is accepted, its name still checked. webpki checks the
-/// validity period before the basic constraints, so an expired certificate is still refused.
+/// not: the server presents the very certificate the user put in the CA file (byte for byte),
+/// and that certificate says CA:TRUE (what `openssl req -x509` makes by default, so most
+/// self-signed WinRM listener certificates). webpki refuses a CA as an end entity; the user
+/// meant to trust exactly this certificate, so it is accepted with its name still checked.
+/// webpki checks the validity period before the basic constraints, so an expired certificate is
+/// still refused; its extended key usage is not checked (curl does not either), and the server
+/// must still prove it holds the certificate's key in the handshake.
 #[derive(Debug)]
 struct RootsOrListed {
     webpki: Arc<WebPkiServerVerifier>,

@@ -140,8 +140,10 @@ pub(crate) struct Cursor<'x, 't> {
     target: Option<&'t str>,
     depth: usize,
     bindings: Vec<Binding<'x>>,
-    /// The element just read was empty: its declarations end before the next event.
-    ended_empty: bool,
+    /// An element just ended (or was empty): declarations at this depth and deeper go out of
+    /// scope before the next event, not at once, so a QName in the element's text can still be
+    /// resolved after the text is read (as `NsReader` did).
+    scope_ends_at: Option<usize>,
 }
 
 impl<'x, 't> Cursor<'x, 't> {
@@ -154,7 +156,7 @@ impl<'x, 't> Cursor<'x, 't> {
             target,
             depth: 0,
             bindings: Vec::with_capacity(8),
-            ended_empty: false,
+            scope_ends_at: None,
         }
     }
 
@@ -209,10 +211,12 @@ impl<'x, 't> Cursor<'x, 't> {
                         .into_owned(),
                 ),
             };
-            let ns = if uri.is_empty() {
-                Ns::None
-            } else {
-                classify(&uri, self.target)
+            let ns = match (uri.is_empty(), prefix.is_empty()) {
+                // `xmlns=""` unbinds the default namespace.
+                (true, true) => Ns::None,
+                // `xmlns:p=""` is not allowed in XML 1.0: `p` names no namespace we know.
+                (true, false) => Ns::Other,
+                _ => classify(&uri, self.target),
             };
             self.bindings.push(Binding {
                 prefix,
@@ -252,8 +256,8 @@ impl<'x, 't> Cursor<'x, 't> {
 
     pub fn next(&mut self) -> Result<Ev<'x>, WsmanError> {
         loop {
-            if std::mem::take(&mut self.ended_empty) {
-                self.end_scope(self.depth + 1);
+            if let Some(depth) = self.scope_ends_at.take() {
+                self.end_scope(depth);
             }
             // Only start tags need their namespace: resolve those, not every event.
             let event = match self.reader.read_event() {
@@ -279,7 +283,7 @@ impl<'x, 't> Cursor<'x, 't> {
                 }
                 Event::Empty(start) => {
                     self.declare(&start, self.depth + 1)?;
-                    self.ended_empty = true;
+                    self.scope_ends_at = Some(self.depth + 1);
                     let (ns, local_at) = self.classify_start(&start);
                     Ev::Empty(Tag {
                         ns,
@@ -288,7 +292,7 @@ impl<'x, 't> Cursor<'x, 't> {
                     })
                 }
                 Event::End(_) => {
-                    self.end_scope(self.depth);
+                    self.scope_ends_at = Some(self.depth);
                     self.depth = self.depth.saturating_sub(1);
                     Ev::End
                 }
@@ -558,6 +562,39 @@ mod tests {
             Some(c) => format!("<{name}{attrs}>{c}</{name}>"),
             None => format!("<{name}{attrs}/>"),
         }
+    }
+
+    /// A QName in an element's text resolves with the element's own declarations, after the
+    /// text (and the end tag) have been read: a fault's `s:Value` may declare its prefix itself.
+    #[test]
+    fn a_qname_in_text_sees_its_own_element_declarations() {
+        let xml = format!(
+            "<o xmlns:w=\"urn:outer\"><v xmlns:w=\"{}\">w:TimedOut</v><e xmlns:p=\"\"/></o>",
+            ns::WSMAN
+        );
+        let mut c = Cursor::new(&xml, None);
+        let Ev::Start(_) = c.next().unwrap() else {
+            panic!()
+        };
+        let Some((_, false)) = c.child().unwrap() else {
+            panic!()
+        };
+        let text = c.text().unwrap();
+        assert_eq!(c.resolve_qname(&text), (Ns::Wsman, "TimedOut"));
+        let Some((e, true)) = c.child().unwrap() else {
+            panic!()
+        };
+        let _ = e;
+        assert_eq!(
+            c.resolve_qname("p:x").0,
+            Ns::Other,
+            "xmlns:p=\"\" names no namespace"
+        );
+        assert_eq!(
+            c.resolve_qname("w:x").0,
+            Ns::Other,
+            "back to the outer binding"
+        );
     }
 
     proptest! {

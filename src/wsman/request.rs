@@ -27,12 +27,14 @@ const ACTION_GET: &str = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get";
 pub struct MessageId(pub uuid::Uuid);
 
 impl MessageId {
-    /// A random (v4) ID, unique in this process and unpredictable across processes.
+    /// A random-looking (v4) ID.
     ///
     /// One system-randomness call per process seeds a SplitMix64 stream over a counter; each ID
-    /// is two outputs of it with the v4 version and variant bits. IDs never repeat within the
-    /// process (the counter), and a request costs no `getrandom` syscall (the per-request
-    /// profile showed one).
+    /// is two outputs of it with the v4 version and variant bits, so a request costs no
+    /// `getrandom` syscall (the per-request profile showed one). IDs of one process are distinct
+    /// in practice (distinct counters give distinct outputs; the six fixed bits make a repeat
+    /// possible only in theory) and differ between processes. They are not secrets: a MessageID
+    /// only pairs a reply with its request, and one ID reveals the process's sequence.
     pub fn random() -> Self {
         use std::sync::OnceLock;
         use std::sync::atomic::{AtomicU64, Ordering};

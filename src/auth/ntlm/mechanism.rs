@@ -76,6 +76,14 @@ impl Mechanism for Ntlm {
     fn account(&self) -> String {
         self.credentials.account()
     }
+    fn refusal_hint(&self) -> &'static str {
+        // Over HTTPS a refused login may be the channel binding, not the password.
+        if self.options.channel_bindings.is_some() {
+            "wrong password, unknown account, the account may not log on through WinRM, or the service refused our channel binding (its CbtHardeningLevel; a TLS-intercepting proxy in between changes the certificate it binds to)"
+        } else {
+            crate::auth::REFUSED_HINT
+        }
+    }
     fn take_security(&mut self) -> Option<Box<dyn MessageSecurity>> {
         self.security
             .take()
