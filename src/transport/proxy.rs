@@ -180,8 +180,8 @@ impl Proxy {
 }
 
 /// The hosts that bypass the proxy (`NO_PROXY`): `*` for all; host names, which also match
-/// their subdomains; `.domain` for the subdomains of a domain; IP literals, exactly. A `:port`
-/// suffix on an entry is ignored, as curl does.
+/// their subdomains; `.domain` for the subdomains of a domain; IP literals, exactly; address
+/// ranges `10.0.0.0/8`, `fd00::/8`. A `:port` suffix on an entry is ignored, as curl does.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NoProxy {
     all: bool,
@@ -230,12 +230,32 @@ impl NoProxy {
         let host_ip = host.parse::<IpAddr>().ok();
         self.entries.iter().any(|e| {
             if let Some(ip) = host_ip {
-                return e.parse::<IpAddr>().ok() == Some(ip);
+                return match e.split_once('/') {
+                    Some((net, bits)) => in_cidr(ip, net, bits),
+                    None => e.parse::<IpAddr>().ok() == Some(ip),
+                };
             }
             let domain = e.trim_start_matches('.').trim_end_matches('.');
             host == domain || host.ends_with(&format!(".{domain}"))
         })
     }
+}
+
+/// Whether `ip` lies in `net/bits` (an address range, as curl 7.86 and later accept).
+fn in_cidr(ip: IpAddr, net: &str, bits: &str) -> bool {
+    let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
+        return false;
+    };
+    let (a, b, width) = match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
+        _ => return false,
+    };
+    if bits > width {
+        return false;
+    }
+    let shift = width - bits;
+    shift >= 128 || (a >> shift) == (b >> shift)
 }
 
 /// Which proxy to use for each target.
@@ -450,7 +470,9 @@ mod tests {
 
     #[test]
     fn no_proxy_as_curl_reads_it() {
-        let n = NoProxy::parse("localhost, .corp.example,10.1.2.3 example.org:8080,[::1]");
+        let n = NoProxy::parse(
+            "localhost, .corp.example,10.1.2.3 example.org:8080,[::1],192.168.0.0/16,fd00::/8",
+        );
         for yes in [
             "localhost",
             "srv.corp.example",
@@ -460,6 +482,8 @@ mod tests {
             "www.example.org",
             "::1",
             "SRV.CORP.EXAMPLE.",
+            "192.168.7.9",
+            "fd12::1",
         ] {
             assert!(n.matches(yes), "{yes}");
         }
@@ -469,6 +493,8 @@ mod tests {
             "10.1.2.30",
             "xexample.org",
             "::2",
+            "192.169.0.1",
+            "fe80::1",
         ] {
             assert!(!n.matches(no), "{no}");
         }
