@@ -42,6 +42,15 @@ pub struct Proxy {
     credentials: Option<(String, String)>,
 }
 
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        if let Some((_, password)) = &mut self.credentials {
+            password.zeroize();
+        }
+    }
+}
+
 impl fmt::Debug for Proxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Proxy")

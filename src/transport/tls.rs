@@ -59,8 +59,10 @@ impl ClientIdentity {
         if chain.is_empty() {
             return Err(config(format!("{} holds no certificate", cert.display())));
         }
-        let text = std::fs::read(key)
-            .map_err(|e| config(format!("cannot read key {}: {e}", key.display())))?;
+        let text = zeroize::Zeroizing::new(
+            std::fs::read(key)
+                .map_err(|e| config(format!("cannot read key {}: {e}", key.display())))?,
+        );
         if text.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED") {
             return Err(config(format!(
                 "{} is an encrypted private key; decrypt it first (openssl pkey -in KEY -out PLAIN-KEY) and protect the file instead",
