@@ -17,13 +17,14 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
-use super::proxy::{self, Proxy};
-use super::{ConnectionConfig, Phase, ProxyFailure, Scheme, TransportError, encryption, tls};
+use super::{
+    ConnectionConfig, Phase, ProxyFailure, Scheme, TransportError, encryption, tls, tunnel,
+};
 use crate::auth::{AuthError, AuthExchange, MessageSecurity, Next};
 use crate::wsman::MAX_REPLY_BYTES;
 
@@ -139,7 +140,7 @@ impl Connection {
             }
             Some(proxy) => {
                 let target = ep.authority();
-                let tunnel = tunnel(proxy, &target, &label);
+                let tunnel = tunnel::open(proxy, &target, &label);
                 tokio::time::timeout(config.connect_timeout, tunnel)
                     .await
                     .map_err(|_| TransportError::Proxy {
@@ -479,62 +480,6 @@ impl Connection {
             status: status_u16,
             body,
         })
-    }
-}
-
-/// A TCP connection to `target` (`host:port`) through `proxy`'s `CONNECT` tunnel: one
-/// connection for the whole authentication and every request, as NTLM needs.
-async fn tunnel(proxy: &Proxy, target: &str, label: &str) -> Result<TcpStream, TransportError> {
-    let fail = |failure| TransportError::Proxy {
-        proxy: proxy.to_string(),
-        endpoint: label.to_string(),
-        failure,
-    };
-    let mut s = TcpStream::connect((proxy.host(), proxy.port()))
-        .await
-        .map_err(|e| fail(ProxyFailure::Unreachable(e)))?;
-    let _ = s.set_nodelay(true);
-    let request = proxy::connect_request(proxy, target);
-    s.write_all(&request)
-        .await
-        .map_err(|e| fail(ProxyFailure::Malformed(format!("writing CONNECT: {e}"))))?;
-    // Byte by byte up to the empty line: nothing of the tunnel may be read into a buffer here.
-    let mut head = Vec::with_capacity(256);
-    let mut byte = [0u8; 1];
-    while !proxy::connect_reply_complete(&head) {
-        if head.len() >= proxy::MAX_CONNECT_REPLY {
-            return Err(fail(ProxyFailure::Malformed(format!(
-                "a reply head over {} bytes",
-                proxy::MAX_CONNECT_REPLY
-            ))));
-        }
-        match s.read(&mut byte).await {
-            Ok(0) => {
-                return Err(fail(ProxyFailure::Malformed(
-                    "it closed the connection".into(),
-                )));
-            }
-            Ok(_) => head.push(byte[0]),
-            Err(e) => return Err(fail(ProxyFailure::Malformed(e.to_string()))),
-        }
-    }
-    let reply = proxy::parse_connect_reply(&head)
-        .map_err(|e| fail(ProxyFailure::Malformed(e.to_string())))?;
-    match reply.status {
-        200..=299 => Ok(s),
-        // 407 as specified; tinyproxy answers wrong credentials with 401.
-        status @ (401 | 407) => Err(fail(ProxyFailure::AuthRequired {
-            credentials_given: proxy.has_credentials(),
-            status,
-        })),
-        502..=504 => Err(fail(ProxyFailure::TargetUnreachable {
-            status: reply.status,
-            reason: reply.reason,
-        })),
-        status => Err(fail(ProxyFailure::Refused {
-            status,
-            reason: reply.reason,
-        })),
     }
 }
 

@@ -23,6 +23,7 @@ mod endpoint;
 mod error;
 pub mod proxy;
 pub mod tls;
+mod tunnel;
 
 pub use config::{ConnectionConfig, EncryptionMode};
 pub use connection::{Connection, Reply};
