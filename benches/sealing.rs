@@ -20,7 +20,7 @@ fn benches(c: &mut Criterion) {
     let mut client = SessionSecurity::new(&key, Role::Initiator);
     g.bench_function("seal + unseal (both sides, framed)", |b| {
         b.iter(|| {
-            let body = encryption::seal(&mut client, black_box(&envelope));
+            let body = encryption::seal(&mut client, black_box(&envelope)).unwrap();
             encryption::unseal(&mut server, &body).unwrap()
         })
     });

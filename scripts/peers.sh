@@ -4,14 +4,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Debian packages: OpenIPMI's ipmi_sim and ipmitool (the BMC comparison tests), tinyproxy (a
-# real HTTP proxy for the proxy tests).
-if ! command -v ipmi_sim >/dev/null || ! command -v ipmitool >/dev/null || ! command -v tinyproxy >/dev/null; then
+# real HTTP proxy for the proxy tests), MIT Kerberos' KDC and tools (a throwaway realm for the
+# Kerberos tests; libkrb5-dev for pyspnego's gssapi/krb5 to build against), and libfaketime
+# (a client whose clock is off, for the clock-skew test).
+need=()
+for tool in ipmi_sim:openipmi ipmitool:ipmitool tinyproxy:tinyproxy krb5kdc:krb5-kdc \
+            kadmin.local:krb5-admin-server kinit:krb5-user krb5-config:libkrb5-dev faketime:faketime; do
+  command -v "${tool%%:*}" >/dev/null || [ -x "/usr/sbin/${tool%%:*}" ] || need+=("${tool#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openipmi ipmitool tinyproxy) >/dev/null \
-      && echo "peers: installed openipmi (ipmi_sim), ipmitool and tinyproxy" \
-      || echo "peers: could not install openipmi/ipmitool/tinyproxy"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}") >/dev/null \
+      && echo "peers: installed ${need[*]}" \
+      || echo "peers: could not install ${need[*]}"
   else
-    echo "peers: ipmi_sim/ipmitool/tinyproxy missing and not root; install the Debian packages openipmi, ipmitool and tinyproxy"
+    echo "peers: missing Debian packages ${need[*]} and not root; install them"
   fi
 fi
 req=tests/peers/requirements.txt

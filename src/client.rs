@@ -53,6 +53,9 @@ pub struct ClientBuilder {
     idle_limit: Duration,
     proxy: ProxyChoice,
     tls: TlsSettings,
+    spn: Option<String>,
+    #[cfg(feature = "kerberos")]
+    tickets: crate::auth::kerberos::TicketCache,
 }
 
 impl ClientBuilder {
@@ -66,10 +69,24 @@ impl ClientBuilder {
         self.https = on;
         self
     }
-    /// NTLM (default), Basic (HTTPS), or a client certificate (HTTPS, with
+    /// Negotiate (default: Kerberos when a ticket can be had for the target, else NTLM),
+    /// Kerberos, NTLM, Basic (HTTPS), or a client certificate (HTTPS, with
     /// [`client_certificate`](Self::client_certificate)).
     pub fn auth(mut self, auth: AuthMethod) -> Self {
         self.auth = auth;
+        self
+    }
+    /// Kerberos with the ticket already in the ccache (`kinit`) or the client keytab
+    /// (`KRB5_CLIENT_KTNAME`), for `account` (`None`: the ccache's default principal): no
+    /// password.
+    pub fn kerberos_ticket(mut self, account: Option<&str>) -> Self {
+        self.credentials = account.map(|a| Credentials::new(a, Password::new("")));
+        self
+    }
+    /// The Kerberos service principal (`HTTP/host` or `HTTP/host@REALM`) when it is not
+    /// `HTTP/<host as given>`: IP addresses, CNAMEs and load balancers.
+    pub fn spn(mut self, spn: &str) -> Self {
+        self.spn = Some(spn.to_string());
         self
     }
     /// Message encryption (default: on for HTTP, off for HTTPS).
@@ -233,6 +250,9 @@ impl ClientBuilder {
             allow_basic_over_http: self.allow_basic_over_http,
             proxy,
             tls,
+            spn: self.spn,
+            #[cfg(feature = "kerberos")]
+            tickets: self.tickets,
         };
         config.validate()?;
         // Only a client that tries the piggybacked flow may need the captured one.
@@ -328,7 +348,7 @@ impl Client {
             host: host.to_string(),
             https: false,
             credentials: None,
-            auth: AuthMethod::Ntlm,
+            auth: AuthMethod::Negotiate,
             encryption: EncryptionMode::Auto,
             connect_timeout: Duration::from_secs(10),
             operation_timeout: crate::wsman::DEFAULT_OPERATION_TIMEOUT,
@@ -339,6 +359,9 @@ impl Client {
             idle_limit: DEFAULT_IDLE_LIMIT,
             proxy: ProxyChoice::Direct,
             tls: TlsSettings::default(),
+            spn: None,
+            #[cfg(feature = "kerberos")]
+            tickets: Default::default(),
         }
     }
 

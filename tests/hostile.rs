@@ -287,19 +287,19 @@ async fn serve(case: Case, mut s: TcpStream, envelopes: &AtomicUsize) -> std::io
             respond(&mut s, "200 ", &h, good.as_bytes()).await;
         }
         Case::WrongSignature => {
-            let mut sealed = encryption::seal(&mut session, good.as_bytes());
+            let mut sealed = encryption::seal(&mut session, good.as_bytes()).unwrap();
             let at = sealed.len() - 30;
             sealed[at] ^= 0x40;
             respond(&mut s, "200 ", &[sealed_type()], &sealed).await;
         }
         Case::WrongSequence => {
-            let _skipped = encryption::seal(&mut session, good.as_bytes());
-            let sealed = encryption::seal(&mut session, good.as_bytes());
+            let _skipped = encryption::seal(&mut session, good.as_bytes()).unwrap();
+            let sealed = encryption::seal(&mut session, good.as_bytes()).unwrap();
             respond(&mut s, "200 ", &[sealed_type()], &sealed).await;
         }
         Case::SealedLengthNearMax => {
             // A real sealed part behind a declared plaintext length near the integer maximum.
-            let sealed = encryption::seal(&mut session, good.as_bytes());
+            let sealed = encryption::seal(&mut session, good.as_bytes()).unwrap();
             let marker = b"application/octet-stream\r\n";
             let at = sealed
                 .windows(marker.len())
@@ -311,13 +311,13 @@ async fn serve(case: Case, mut s: TcpStream, envelopes: &AtomicUsize) -> std::io
             respond(&mut s, "200 ", &[sealed_type()], &out).await;
         }
         Case::Sealed500NonXml => {
-            let sealed = encryption::seal(&mut session, b"Internal Server Error <<<");
+            let sealed = encryption::seal(&mut session, b"Internal Server Error <<<").unwrap();
             respond(&mut s, "500 ", &[sealed_type()], &sealed).await;
         }
         Case::WrongRelatesTo => {
             let wrong =
                 enumerate_reply(Some("uuid:00000000-0000-4000-8000-000000000000"), &[], None);
-            let sealed = encryption::seal(&mut session, wrong.as_bytes());
+            let sealed = encryption::seal(&mut session, wrong.as_bytes()).unwrap();
             respond(&mut s, "200 ", &[sealed_type()], &sealed).await;
         }
         Case::FiftyMebibyteBody => {

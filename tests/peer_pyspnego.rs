@@ -437,7 +437,7 @@ mod never_panics {
 
     fn sealed() -> Vec<u8> {
         let mut s = SessionSecurity::new(&[7; 16], Role::Acceptor);
-        encryption::seal(&mut s, b"<s:Envelope/>")
+        encryption::seal(&mut s, b"<s:Envelope/>").unwrap()
     }
 
     proptest! {

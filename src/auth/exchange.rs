@@ -183,6 +183,9 @@ impl AuthExchange {
         match self.state {
             State::Start | State::Done => Err(AuthError::State("receive without a request")),
             State::AwaitChallenge => {
+                if status == 200 && self.mechanism.completes_on_success() {
+                    return self.mutual(www_authenticate);
+                }
                 if status != 401 {
                     return Err(AuthError::UnexpectedStatus {
                         status,
@@ -197,9 +200,20 @@ impl AuthExchange {
                         ));
                     }
                     None => {
+                        // The first token refused outright: a mechanism that has another
+                        // (Negotiate: Kerberos, then NTLM) starts over with it.
+                        if self.mechanism.fall_back() {
+                            self.scheme = self.mechanism.schemes()[0];
+                            return self.first_leg().map(Next::Send);
+                        }
+                        let offered = offered_schemes(www_authenticate);
+                        if self.mechanism.completes_on_success()
+                            && offered.iter().any(|o| o.eq_ignore_ascii_case(self.scheme))
+                        {
+                            return Err(self.rejection());
+                        }
                         // A server that offers only a later scheme (NTLM-only): start over
                         // with it, once per scheme.
-                        let offered = offered_schemes(www_authenticate);
                         let schemes = self.mechanism.schemes();
                         let at = schemes.iter().position(|s| *s == self.scheme).unwrap_or(0);
                         if let Some(next) = schemes[at + 1..]
@@ -215,7 +229,20 @@ impl AuthExchange {
                         });
                     }
                 };
-                let answer = self.mechanism.step(Some(&token))?;
+                let answer = match self.mechanism.step(Some(&token)) {
+                    Ok(a) => a,
+                    // The service refused the Kerberos ticket with an error token: Negotiate
+                    // starts over with NTLM, unless NTLM would not cure it (clock skew).
+                    Err(AuthError::Kerberos(e))
+                        if !matches!(e, super::kerberos::KerberosError::ClockSkew { .. })
+                            && self.mechanism.fall_back() =>
+                    {
+                        tracing::debug!(error = %e, "Kerberos refused by the service");
+                        self.scheme = self.mechanism.schemes()[0];
+                        return self.first_leg().map(Next::Send);
+                    }
+                    Err(e) => return Err(e),
+                };
                 let authorization = Some(self.mechanism.header(self.scheme, &answer));
                 if !self.mechanism.is_complete() {
                     return Ok(Next::Send(Leg {
@@ -251,6 +278,36 @@ impl AuthExchange {
                 }
             }
         }
+    }
+}
+
+impl AuthExchange {
+    /// Whether the next step may block (ask a KDC): run it off the async executor.
+    pub fn may_block(&self) -> bool {
+        self.mechanism.may_block()
+    }
+
+    /// A `200` to our first token: the server's mutual-authentication token must come with
+    /// it and complete the context.
+    fn mutual(&mut self, www_authenticate: &[&str]) -> Result<Next, AuthError> {
+        self.state = State::Done;
+        let token = match token_for(www_authenticate, self.scheme) {
+            Some(Ok(t)) => t,
+            Some(Err(())) => {
+                return Err(AuthError::MalformedToken(
+                    "the server's token is not base64",
+                ));
+            }
+            None => return Err(AuthError::NoMutualToken),
+        };
+        let answer = self.mechanism.step(Some(&token))?;
+        if !self.mechanism.is_complete() || !answer.is_empty() {
+            return Err(AuthError::Kerberos(super::kerberos::KerberosError::Mutual(
+                "the server's final token did not complete the exchange".into(),
+            )));
+        }
+        self.security = self.mechanism.take_security();
+        Ok(Next::Authenticated)
     }
 }
 
@@ -356,7 +413,7 @@ mod tests {
         assert_eq!(security.header_len(), 16);
         let mut msg = *b"<s:Envelope/>";
         let mut header = [0u8; 16];
-        security.wrap(&mut msg, &mut header);
+        security.wrap(&mut msg, &mut header).unwrap();
         assert_ne!(&msg, b"<s:Envelope/>");
         assert_eq!(ex.per_request_header().unwrap(), None);
         assert!(matches!(ex.receive(200, &[]), Err(AuthError::State(_))));

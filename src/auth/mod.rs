@@ -24,6 +24,7 @@ pub mod basic;
 pub mod certificate;
 mod credentials;
 mod exchange;
+pub mod kerberos;
 pub mod ntlm;
 
 pub use credentials::{Credentials, Password};
@@ -34,6 +35,11 @@ pub(crate) use exchange::{BASIC_REFUSED_HINT, REFUSED_HINT};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AuthMethod {
+    /// What Windows clients do: Kerberos when a ticket can be had for the target, else NTLM
+    /// ([`kerberos::Negotiate`]). Without the `kerberos` feature, NTLM.
+    Negotiate,
+    /// Kerberos only (feature `kerberos`): from the ccache, a client keytab or a password.
+    Kerberos,
     /// NTLMv2 inside `Negotiate` (or `NTLM` if that is all the server offers).
     Ntlm,
     /// Basic: over HTTPS, or over HTTP only when explicitly allowed.
@@ -63,6 +69,21 @@ pub trait Mechanism: Send {
     fn account(&self) -> String;
     /// Takes the message security of a completed exchange (`None`: the mechanism cannot seal).
     fn take_security(&mut self) -> Option<Box<dyn MessageSecurity>>;
+    /// Whether a step may block (ask a KDC): the transport then runs it off the async
+    /// executor's threads.
+    fn may_block(&self) -> bool {
+        false
+    }
+    /// Whether the server's `200` to our first token completes the exchange with a token of
+    /// its own (Kerberos' mutual authentication), rather than a `401` challenge.
+    fn completes_on_success(&self) -> bool {
+        false
+    }
+    /// The server refused our first token outright (a `401` with no token): whether the
+    /// mechanism starts over with another (Negotiate: Kerberos, then NTLM).
+    fn fall_back(&mut self) -> bool {
+        false
+    }
     /// What a refusal of these credentials most likely means, for the error.
     fn refusal_hint(&self) -> &'static str {
         REFUSED_HINT
@@ -83,9 +104,11 @@ pub trait MessageSecurity: Send {
     /// The header length in bytes.
     fn header_len(&self) -> usize;
     /// Encrypts `message` in place and writes its header (exactly [`header_len`] bytes).
+    /// Fails only when the context can no longer seal (a Kerberos context past its ticket's
+    /// lifetime).
     ///
     /// [`header_len`]: MessageSecurity::header_len
-    fn wrap(&mut self, message: &mut [u8], header: &mut [u8]);
+    fn wrap(&mut self, message: &mut [u8], header: &mut [u8]) -> Result<(), SecurityError>;
     /// Verifies `header` and decrypts `message` in place. After a failure the context is
     /// unusable.
     fn unwrap(&mut self, header: &[u8], message: &mut [u8]) -> Result<(), SecurityError>;
@@ -106,6 +129,12 @@ pub enum SecurityError {
         /// Received.
         got: u32,
     },
+    /// A message that was signed but not encrypted, where encryption is required.
+    #[error("the sealed message was signed but not encrypted")]
+    NotEncrypted,
+    /// The security context refused (expired, or another mechanism failure).
+    #[error("the security context failed: {0}")]
+    Context(String),
 }
 
 /// Why an authentication exchange failed.
@@ -164,6 +193,14 @@ pub enum AuthError {
     /// The mechanism failed (malformed token, downgrade, ...).
     #[error(transparent)]
     Ntlm(#[from] ntlm::NtlmError),
+    /// Kerberos failed: no ticket, clock skew, unknown SPN, ...
+    #[error(transparent)]
+    Kerberos(#[from] kerberos::KerberosError),
+    /// The server's `200` carried no mutual-authentication token.
+    #[error(
+        "the server accepted the Kerberos ticket but sent no mutual-authentication token: it did not prove its identity"
+    )]
+    NoMutualToken,
     /// The exchange was used out of order.
     #[error("authentication exchange used out of order: {0}")]
     State(&'static str),
@@ -179,6 +216,7 @@ impl AuthError {
                 | AuthError::Rejected { .. }
                 | AuthError::SessionRefused { .. }
                 | AuthError::PiggybackRefused { .. }
+                | AuthError::Kerberos(_)
         )
     }
 }

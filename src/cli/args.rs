@@ -14,7 +14,7 @@ use winrm_ipmi::wmi::microsoft_ipmi;
     name = "winrm-ipmi",
     version,
     about = "In-band IPMI for Windows servers over WinRM: ipmitool's commands, for one host or a fleet",
-    after_help = "The password comes from WINRM_PASSWORD, --password-file, or a prompt; never from the command line."
+    after_help = "The password comes from WINRM_PASSWORD, --password-file, or a prompt; never from the command line. With Kerberos (kinit, or a client keytab in KRB5_CLIENT_KTNAME) no password is needed."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -46,9 +46,13 @@ pub struct Global {
     /// WinRM transport: http (5985, NTLM message encryption) or https (5986).
     #[arg(long, global = true, value_enum, default_value_t = Transport::Http)]
     pub transport: Transport,
-    /// Authentication.
-    #[arg(long, global = true, value_enum, default_value_t = Auth::Ntlm)]
+    /// Authentication. negotiate: Kerberos when a ticket can be had for the host, else NTLM.
+    #[arg(long, global = true, value_enum, default_value_t = Auth::Negotiate)]
     pub auth: Auth,
+    /// Kerberos service principal, when not HTTP/<host as given> (IP addresses, CNAMEs,
+    /// load balancers): SERVICE/HOST or SERVICE/HOST@REALM.
+    #[arg(long, global = true, value_name = "SERVICE/HOST")]
+    pub spn: Option<String>,
     /// Client certificate (PEM) for --auth certificate.
     #[arg(long, global = true, value_name = "FILE", requires = "key")]
     pub cert: Option<PathBuf>,
@@ -98,6 +102,11 @@ pub enum Transport {
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Auth {
+    /// Kerberos when a ticket can be had for the host, else NTLM (as Windows clients do).
+    Negotiate,
+    /// Kerberos only: the ticket from kinit, a client keytab (KRB5_CLIENT_KTNAME), or a
+    /// password with -U user@REALM.
+    Kerberos,
     Ntlm,
     Basic,
     /// A TLS client certificate mapped to an account on the host (HTTPS; --cert, --key).
@@ -183,6 +192,10 @@ pub struct SimArgs {
     /// this PEM file; a certificate's UPN (otherName) names the account, as Windows' certmapping.
     #[arg(long, value_name = "FILE", requires = "https")]
     pub client_ca: Option<PathBuf>,
+    /// Accept Kerberos too, with the service keys (HTTP/<name>) in this keytab, as a
+    /// domain-joined host; a principal alice@REALM logs on as the host's account alice.
+    #[arg(long, value_name = "FILE")]
+    pub keytab: Option<PathBuf>,
     /// Injected fault: close the connection after every N-th authenticated reply (the client
     /// must re-authenticate on a new one).
     #[arg(long, value_name = "N", default_value_t = 0)]

@@ -166,17 +166,15 @@ pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
         if g.cert.is_some() {
             return Err("--cert and --key go with --auth certificate".into());
         }
-        let user = g
-            .user
-            .clone()
-            .or_else(|| std::env::var("WINRM_USER").ok())
-            .ok_or("no user: give -U DOMAIN\\user (or set WINRM_USER)")?;
-        (Some((user, password(g)?)), None)
+        let user = g.user.clone().or_else(|| std::env::var("WINRM_USER").ok());
+        (credentials(g, user)?, None)
     };
     let proxy = proxy_choice(g)?;
     let mut b = Client::builder("")
         .https(g.transport == Transport::Https)
         .auth(match g.auth {
+            Auth::Negotiate => AuthMethod::Negotiate,
+            Auth::Kerberos => AuthMethod::Kerberos,
             Auth::Ntlm => AuthMethod::Ntlm,
             Auth::Basic => AuthMethod::Basic,
             Auth::Certificate => AuthMethod::Certificate,
@@ -185,8 +183,15 @@ pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
         .operation_timeout(Duration::from_secs(g.timeout))
         .insecure_skip_certificate_verification(g.insecure)
         .proxy_choice(proxy);
-    if let Some((user, password)) = &credentials {
-        b = b.credentials(user, Password::new(password.expose()));
+    match &credentials {
+        Some(Login::Password(user, password)) => {
+            b = b.credentials(user, Password::new(password.expose()));
+        }
+        Some(Login::Ticket(user)) => b = b.kerberos_ticket(user.as_deref()),
+        None => {}
+    }
+    if let Some(spn) = &g.spn {
+        b = b.spn(spn);
     }
     if let Some(id) = &identity {
         b = b.client_identity(id.clone());
@@ -251,15 +256,61 @@ fn proxy_choice(g: &Global) -> Result<ProxyChoice, String> {
     Ok(choice)
 }
 
-/// The password: `WINRM_PASSWORD`, `--password-file`, or a prompt on a terminal; never argv.
-fn password(g: &Global) -> Result<Password, String> {
+/// How we log on.
+enum Login {
+    /// An account and its password (NTLM, Basic, or Kerberos tickets got with it).
+    Password(String, Password),
+    /// The Kerberos ticket at hand (ccache or client keytab), for this principal or the
+    /// default one.
+    Ticket(Option<String>),
+}
+
+/// The login for password-or-ticket methods: a password given (environment or file) is used;
+/// else, for negotiate and kerberos, a Kerberos ticket at hand; else a prompt.
+fn credentials(g: &Global, user: Option<String>) -> Result<Option<Login>, String> {
+    if let Some(p) = given_password(g)? {
+        let user = user.ok_or("no user: give -U DOMAIN\\user (or set WINRM_USER)")?;
+        return Ok(Some(Login::Password(user, p)));
+    }
+    if matches!(g.auth, Auth::Negotiate | Auth::Kerberos) && ticket_at_hand(user.as_deref()) {
+        return Ok(Some(Login::Ticket(user)));
+    }
+    if g.auth == Auth::Kerberos && (user.is_none() || !std::io::stdin().is_terminal()) {
+        // No ticket at hand and nobody to ask: the library says exactly why (no ticket,
+        // expired, no realm, ...).
+        return Ok(Some(Login::Ticket(user)));
+    }
+    let user = user.ok_or("no user: give -U DOMAIN\\user (or set WINRM_USER)")?;
+    Ok(Some(Login::Password(user, password(g)?)))
+}
+
+#[cfg(feature = "kerberos")]
+fn ticket_at_hand(user: Option<&str>) -> bool {
+    winrm_ipmi::auth::kerberos::default_credentials_available(user)
+}
+
+#[cfg(not(feature = "kerberos"))]
+fn ticket_at_hand(_: Option<&str>) -> bool {
+    false
+}
+
+/// A password given without a prompt: `WINRM_PASSWORD` or `--password-file`.
+fn given_password(g: &Global) -> Result<Option<Password>, String> {
     if let Ok(p) = std::env::var("WINRM_PASSWORD") {
-        return Ok(Password::new(p));
+        return Ok(Some(Password::new(p)));
     }
     if let Some(f) = &g.password_file {
         let text =
             std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-        return Ok(Password::new(text.lines().next().unwrap_or_default()));
+        return Ok(Some(Password::new(text.lines().next().unwrap_or_default())));
+    }
+    Ok(None)
+}
+
+/// The password: `WINRM_PASSWORD`, `--password-file`, or a prompt on a terminal; never argv.
+fn password(g: &Global) -> Result<Password, String> {
+    if let Some(p) = given_password(g)? {
+        return Ok(p);
     }
     if std::io::stdin().is_terminal() {
         return rpassword::prompt_password("WinRM password: ")

@@ -22,6 +22,7 @@ pub struct Settings {
     forward: Option<LanTarget>,
     faults: Faults,
     client_ca: Vec<rustls_pki_types::CertificateDer<'static>>,
+    keytab: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -71,8 +72,12 @@ impl Settings {
                 tls.extra_roots
             }
         };
+        if a.keytab.is_some() && !cfg!(feature = "kerberos") {
+            return Err("--keytab: this build has no Kerberos (cargo feature `kerberos`)".into());
+        }
         Ok(Settings {
             client_ca,
+            keytab: a.keytab,
             hosts,
             port: a.port,
             user,
@@ -101,6 +106,7 @@ pub async fn run(settings: Settings) -> ExitCode {
         forward,
         faults,
         client_ca,
+        keytab,
     } = settings;
     let shown_password = password
         .clone()
@@ -109,6 +115,12 @@ pub async fn run(settings: Settings) -> ExitCode {
     if port != 0 {
         builder = builder.base_port(port);
     }
+    #[cfg(feature = "kerberos")]
+    if let Some(k) = &keytab {
+        builder = builder.keytab(k);
+    }
+    #[cfg(not(feature = "kerberos"))]
+    let _ = &keytab;
     for n in 0..hosts {
         let mut config = HostConfig::numbered(n);
         config.accounts[0].user = user.clone();
@@ -140,8 +152,13 @@ pub async fn run(settings: Settings) -> ExitCode {
             endpoints.len()
         ),
         None => println!(
-            "{} simulated Windows host(s), WinRM over HTTP (NTLM, message encryption required):",
-            endpoints.len()
+            "{} simulated Windows host(s), WinRM over HTTP ({}, message encryption required):",
+            endpoints.len(),
+            if keytab.is_some() {
+                "Kerberos and NTLM"
+            } else {
+                "NTLM"
+            }
         ),
     }
     for (i, e) in endpoints.iter().enumerate().take(5) {

@@ -22,7 +22,8 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
-use crate::auth::ntlm::{AcceptorIdentity, ChannelBindings, NtlmAcceptor, SessionSecurity};
+use crate::auth::MessageSecurity;
+use crate::auth::ntlm::{AcceptorIdentity, ChannelBindings, NtlmAcceptor};
 use crate::transport::{encryption, tls};
 use crate::wsman::MAX_REPLY_BYTES;
 use crate::wsman::server::{identify_reply, parse_request};
@@ -38,9 +39,26 @@ pub struct SimulatorBuilder {
     https: bool,
     ipv6: bool,
     client_ca: Vec<rustls_pki_types::CertificateDer<'static>>,
+    #[cfg(feature = "kerberos")]
+    keytab: Option<std::path::PathBuf>,
 }
 
+/// The Kerberos acceptor every host shares (`None`: NTLM only, Windows' workgroup default).
+#[cfg(feature = "kerberos")]
+type Kerberos = Option<crate::auth::kerberos::acceptor::KerberosAcceptor>;
+#[cfg(not(feature = "kerberos"))]
+#[derive(Clone, Default)]
+struct Kerberos;
+
 impl SimulatorBuilder {
+    /// Accepts Kerberos (SPNEGO) too, with the service keys in this keytab (`HTTP/<name>`),
+    /// as a domain-joined Windows host does; NTLM stays accepted.
+    #[cfg(feature = "kerberos")]
+    pub fn keytab(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.keytab = Some(path.into());
+        self
+    }
+
     /// Accepts client certificates issued by (or equal to) these certificates, for certificate
     /// authentication over HTTPS: a certificate's UPN (`otherName`) names the account, as
     /// Windows' certmapping does. A client without a certificate may still use NTLM or Basic.
@@ -76,6 +94,16 @@ impl SimulatorBuilder {
         } else {
             None
         };
+        #[cfg(feature = "kerberos")]
+        let kerberos: Kerberos = match &self.keytab {
+            Some(k) => Some(
+                crate::auth::kerberos::acceptor::KerberosAcceptor::new(k)
+                    .map_err(std::io::Error::other)?,
+            ),
+            None => None,
+        };
+        #[cfg(not(feature = "kerberos"))]
+        let kerberos = Kerberos;
         let mut tasks = JoinSet::new();
         let mut hosts = Vec::new();
         for (i, config) in self.hosts.into_iter().enumerate() {
@@ -102,7 +130,7 @@ impl SimulatorBuilder {
             let listener = socket.listen(1024)?;
             let addr = listener.local_addr()?;
             let host = Arc::new(Host::new(config));
-            tasks.spawn(serve(listener, host.clone(), tls.clone()));
+            tasks.spawn(serve(listener, host.clone(), tls.clone(), kerberos.clone()));
             hosts.push((addr, host));
         }
         Ok(Simulator { hosts, tasks, tls })
@@ -226,16 +254,22 @@ impl Simulator {
     }
 }
 
-async fn serve(listener: TcpListener, host: Arc<Host>, tls: Option<Arc<TlsIdentity>>) {
+async fn serve(
+    listener: TcpListener,
+    host: Arc<Host>,
+    tls: Option<Arc<TlsIdentity>>,
+    kerberos: Kerberos,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let (host, tls) = (host.clone(), tls.clone());
+        let (host, tls, kerberos) = (host.clone(), tls.clone(), kerberos.clone());
         tokio::spawn(async move {
             let conn = Arc::new(Mutex::new(ConnState {
                 bindings: tls.as_ref().map(|t| t.bindings.clone()),
+                kerberos,
                 ..ConnState::default()
             }));
             let state = conn.clone();
@@ -281,7 +315,12 @@ struct ConnState {
     /// The TLS connection's channel bindings (HTTPS only).
     bindings: Option<ChannelBindings>,
     acceptor: Option<NtlmAcceptor>,
-    session: Option<SessionSecurity>,
+    session: Option<Box<dyn MessageSecurity>>,
+    /// The Kerberos acceptor (with `--keytab`), and this connection's context in progress.
+    #[cfg_attr(not(feature = "kerberos"), allow(dead_code))]
+    kerberos: Kerberos,
+    #[cfg(feature = "kerberos")]
+    kerberos_context: crate::auth::kerberos::acceptor::AcceptorContext,
     account: Option<Account>,
     replies: u32,
     /// The UPN of the TLS client certificate, if one was presented.
@@ -336,6 +375,67 @@ fn unauthorized(host: &Host) -> Response<Full<Bytes>> {
     response(StatusCode::UNAUTHORIZED, &h, Vec::new(), false)
 }
 
+/// A Kerberos (SPNEGO) token: accepted with the keytab's keys when the host has them, as a
+/// domain member does; the `200` to an empty POST carries the mutual-authentication token.
+#[cfg(feature = "kerberos")]
+fn kerberos(
+    c: &mut ConnState,
+    host: &Host,
+    scheme: &str,
+    token: &[u8],
+    empty: bool,
+) -> Response<Full<Bytes>> {
+    use crate::auth::kerberos::acceptor::Accepted;
+    let Some(acceptor) = c.kerberos.clone() else {
+        return unauthorized(host);
+    };
+    let binding = c.bindings.as_ref().map(|b| b.application_data().to_vec());
+    match acceptor.accept(&mut c.kerberos_context, binding.as_deref(), token) {
+        Ok(Accepted::Continue(out)) => {
+            let h = [(
+                WWW_AUTHENTICATE.as_str(),
+                format!("{scheme} {}", B64.encode(out)),
+            )];
+            response(StatusCode::UNAUTHORIZED, &h, Vec::new(), false)
+        }
+        Ok(Accepted::Complete {
+            principal,
+            token,
+            security,
+        }) => {
+            // alice@REALM is the host's account alice (a domain account in the sim's
+            // single-account world).
+            let user = principal.split('@').next().unwrap_or_default();
+            let Some(account) = host.account("", user).cloned() else {
+                tracing::debug!(%principal, "simulated host: no account for the Kerberos principal");
+                return unauthorized(host);
+            };
+            c.account = Some(account);
+            c.session = Some(security);
+            c.acceptor = None;
+            if !empty {
+                // Kerberos with the envelope on the first leg cannot have sealed it.
+                return response(StatusCode::BAD_REQUEST, &[], Vec::new(), false);
+            }
+            let h = [(
+                WWW_AUTHENTICATE.as_str(),
+                format!("{scheme} {}", B64.encode(token)),
+            )];
+            response(StatusCode::OK, &h, Vec::new(), false)
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "simulated host refused Kerberos");
+            c.kerberos_context = Default::default();
+            unauthorized(host)
+        }
+    }
+}
+
+#[cfg(not(feature = "kerberos"))]
+fn kerberos(_: &mut ConnState, host: &Host, _: &str, _: &[u8], _: bool) -> Response<Full<Bytes>> {
+    unauthorized(host)
+}
+
 async fn handle(
     req: Request<Incoming>,
     conn: &Mutex<ConnState>,
@@ -386,6 +486,9 @@ async fn handle(
             let Ok(token) = B64.decode(token.trim()) else {
                 return response(StatusCode::BAD_REQUEST, &[], Vec::new(), false);
             };
+            if !token.starts_with(b"NTLMSSP\0") {
+                return kerberos(&mut c, host, scheme, &token, body.is_empty());
+            }
             match token.get(8..12) {
                 Some([1, 0, 0, 0]) => {
                     let mut acceptor = match &c.bindings {
@@ -416,7 +519,7 @@ async fn handle(
                     match acceptor.accept(&token, host) {
                         Ok(accepted) => {
                             c.account = host.account(&accepted.domain, &accepted.user).cloned();
-                            c.session = Some(accepted.session);
+                            c.session = Some(Box::new(accepted.session));
                         }
                         Err(e) => {
                             tracing::debug!(error = %e, "simulated host refused NTLM");
@@ -454,7 +557,7 @@ async fn handle(
         let Some(session) = c.session.as_mut() else {
             return response(StatusCode::BAD_REQUEST, &[], Vec::new(), false);
         };
-        match encryption::unseal(session, &body) {
+        match encryption::unseal(session.as_mut(), &body) {
             Ok(x) => x,
             Err(e) => {
                 tracing::debug!(error = %e, "simulated host could not unseal");
@@ -481,7 +584,9 @@ async fn handle(
     let close = every > 0 && c.replies % every == 0;
     if sealed {
         let session = c.session.as_mut().expect("sealed requests have a session");
-        let body = encryption::seal(session, reply.as_bytes());
+        let Ok(body) = encryption::seal(session.as_mut(), reply.as_bytes()) else {
+            return response(StatusCode::INTERNAL_SERVER_ERROR, &[], Vec::new(), true);
+        };
         response(
             status,
             &[("Content-Type", encryption::CONTENT_TYPE.to_string())],

@@ -8,6 +8,7 @@ use super::proxy::Proxy;
 use super::{Endpoint, Scheme, TransportError};
 use crate::auth::basic::Basic;
 use crate::auth::certificate::Certificate;
+use crate::auth::kerberos::Negotiate;
 use crate::auth::ntlm::{ChannelBindings, InitiatorOptions, Ntlm};
 use crate::auth::{AuthMethod, Credentials, Flow, Mechanism};
 
@@ -47,6 +48,12 @@ pub struct ConnectionConfig {
     pub tls: Option<Arc<rustls::ClientConfig>>,
     /// The HTTP proxy to tunnel through (`CONNECT`), if any.
     pub proxy: Option<Proxy>,
+    /// The Kerberos service principal (`HTTP/host[@REALM]`); `None`: `HTTP/<host as given>`.
+    pub spn: Option<String>,
+    /// Kerberos credentials shared by every connection made with this configuration (and
+    /// its clones): one ticket-granting ticket per run.
+    #[cfg(feature = "kerberos")]
+    pub tickets: crate::auth::kerberos::TicketCache,
 }
 
 impl ConnectionConfig {
@@ -69,10 +76,21 @@ impl ConnectionConfig {
             }
             if self.seals() {
                 return Err(TransportError::Config(
-                    "message encryption needs NTLM; over HTTPS with a certificate TLS protects the traffic".into(),
+                    "message encryption needs NTLM or Kerberos; over HTTPS with a certificate TLS protects the traffic".into(),
                 ));
             }
-        } else if self.credentials.is_none() {
+        } else if self.auth == AuthMethod::Kerberos {
+            #[cfg(not(feature = "kerberos"))]
+            return Err(TransportError::Config(
+                "this build has no Kerberos (cargo feature `kerberos`)".into(),
+            ));
+        } else if self.auth == AuthMethod::Negotiate && !cfg!(feature = "kerberos") {
+            if self.credentials.is_none() {
+                return Err(TransportError::Config(
+                    "no credentials: set a user and a password (this build has no Kerberos)".into(),
+                ));
+            }
+        } else if self.auth != AuthMethod::Negotiate && self.credentials.is_none() {
             return Err(TransportError::Config(
                 "no credentials: set a user and a password".into(),
             ));
@@ -80,7 +98,7 @@ impl ConnectionConfig {
         if self.auth == AuthMethod::Basic {
             if self.seals() {
                 return Err(TransportError::Config(
-                    "message encryption needs NTLM; Basic cannot seal (use HTTPS, or --auth ntlm)"
+                    "message encryption needs NTLM or Kerberos; Basic cannot seal (use HTTPS, or --auth negotiate)"
                         .into(),
                 ));
             }
@@ -109,17 +127,63 @@ impl ConnectionConfig {
                 .clone()
                 .ok_or_else(|| TransportError::Config("no credentials".into()))
         };
+        let ntlm_options = || InitiatorOptions {
+            target_spn: Some(format!("HTTP/{}", self.endpoint.host)),
+            channel_bindings: channel_binding
+                .clone()
+                .map(ChannelBindings::from_application_data),
+            ..Default::default()
+        };
         Ok(match self.auth {
             AuthMethod::Certificate => Box::new(Certificate),
-            AuthMethod::Ntlm => Box::new(Ntlm::new(
-                credentials()?,
-                InitiatorOptions {
-                    target_spn: Some(format!("HTTP/{}", self.endpoint.host)),
-                    channel_bindings: channel_binding.map(ChannelBindings::from_application_data),
-                    ..Default::default()
-                },
-            )),
+            AuthMethod::Ntlm => Box::new(Ntlm::new(credentials()?, ntlm_options())),
             AuthMethod::Basic => Box::new(Basic::new(&credentials()?)),
+            AuthMethod::Kerberos => self.kerberos(channel_binding.clone())?,
+            AuthMethod::Negotiate => {
+                #[cfg(feature = "kerberos")]
+                let (kerberos, at_hand) = (
+                    Some(self.kerberos(channel_binding.clone())?),
+                    |account: &str| {
+                        crate::auth::kerberos::default_credentials_available(Some(account))
+                    },
+                );
+                #[cfg(not(feature = "kerberos"))]
+                let (kerberos, at_hand) = (None, |_: &str| false);
+                Box::new(Negotiate::new(
+                    self.credentials.as_ref(),
+                    kerberos,
+                    at_hand,
+                    ntlm_options(),
+                ))
+            }
         })
+    }
+
+    /// The Kerberos service principal for this endpoint.
+    pub fn service_principal(&self) -> String {
+        crate::auth::kerberos::service_principal(self.spn.as_deref(), &self.endpoint.host)
+    }
+
+    #[cfg(feature = "kerberos")]
+    fn kerberos(
+        &self,
+        channel_binding: Option<Vec<u8>>,
+    ) -> Result<Box<dyn Mechanism>, TransportError> {
+        Ok(Box::new(crate::auth::kerberos::Kerberos::new(
+            self.credentials.as_ref(),
+            self.service_principal(),
+            channel_binding,
+            self.tickets.clone(),
+        )))
+    }
+
+    #[cfg(not(feature = "kerberos"))]
+    fn kerberos(
+        &self,
+        _channel_binding: Option<Vec<u8>>,
+    ) -> Result<Box<dyn Mechanism>, TransportError> {
+        Err(TransportError::Config(
+            "this build has no Kerberos (cargo feature `kerberos`)".into(),
+        ))
     }
 }

@@ -102,10 +102,10 @@ impl Outgoing {
         envelope: &[u8],
         security: Option<&mut (dyn MessageSecurity + 'static)>,
         authorization: Option<String>,
-    ) -> Self {
-        match security {
+    ) -> Result<Self, crate::auth::SecurityError> {
+        Ok(match security {
             Some(s) => Outgoing {
-                body: encryption::seal(s, envelope),
+                body: encryption::seal(s, envelope)?,
                 content_type: encryption::CONTENT_TYPE,
                 authorization,
                 identify: false,
@@ -116,7 +116,7 @@ impl Outgoing {
                 authorization,
                 identify: false,
             },
-        }
+        })
     }
 }
 
@@ -240,7 +240,8 @@ impl Connection {
             self.phase = Phase::Request;
             let out = Outgoing {
                 identify: true,
-                ..Outgoing::envelope(envelope, None, None)
+                body: envelope.to_vec(),
+                ..Outgoing::empty(None)
             };
             let (status, headers, body) = self.post(out).await?;
             let reply = self.reply(status, &headers, body, false)?;
@@ -287,7 +288,11 @@ impl Connection {
             envelope,
             security.as_deref_mut(),
             header.as_ref().map(|(h, _)| h.clone()),
-        );
+        )
+        .map_err(|source| TransportError::SealFailed {
+            endpoint: self.label.clone(),
+            source,
+        })?;
         let (status, headers, body) = self.post(out).await?;
         if status == StatusCode::UNAUTHORIZED {
             // Per-request credentials refused; NTLM in clear over HTTP: encryption required.
@@ -314,9 +319,10 @@ impl Connection {
         envelope: &[u8],
         seal: bool,
     ) -> Result<Option<Reply>, TransportError> {
-        let mut exchange =
+        let exchange =
             AuthExchange::new(config.mechanism(self.channel_binding.clone())?, config.flow);
-        let mut leg = exchange.start().map_err(|e| self.auth_error(e))?;
+        let (mut exchange, leg) = self.step(exchange, AuthExchange::start).await?;
+        let mut leg = leg.map_err(|e| self.auth_error(e))?;
         loop {
             let out = if leg.carries_envelope {
                 self.phase = Phase::Request;
@@ -329,20 +335,31 @@ impl Connection {
                 } else {
                     None
                 };
-                Outgoing::envelope(envelope, security, leg.authorization.take())
+                Outgoing::envelope(envelope, security, leg.authorization.take()).map_err(
+                    |source| TransportError::SealFailed {
+                        endpoint: self.label.clone(),
+                        source,
+                    },
+                )?
             } else {
                 self.phase = Phase::Authenticate;
                 Outgoing::empty(leg.authorization.take())
             };
             let (status, headers, body) = self.post(out).await?;
-            let challenges: Vec<&str> = headers
+            let challenges: Vec<String> = headers
                 .get_all(WWW_AUTHENTICATE)
                 .iter()
-                .filter_map(|v| v.to_str().ok())
+                .filter_map(|v| v.to_str().ok().map(str::to_string))
                 .collect();
-            let next = exchange
-                .receive(status.as_u16(), &challenges)
-                .map_err(|e| self.auth_error(e))?;
+            let code = status.as_u16();
+            let (returned, next) = self
+                .step(exchange, move |ex| {
+                    let challenges: Vec<&str> = challenges.iter().map(String::as_str).collect();
+                    ex.receive(code, &challenges)
+                })
+                .await?;
+            exchange = returned;
+            let next = next.map_err(|e| self.auth_error(e))?;
             match next {
                 Next::Send(l) => leg = l,
                 Next::Authenticated | Next::Reply => {
@@ -359,6 +376,25 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Runs one step of the exchange; a mechanism that may block (Kerberos asks its KDC inside
+    /// the GSSAPI call) runs on tokio's blocking pool, never on the executor's threads.
+    async fn step<T: Send + 'static>(
+        &mut self,
+        mut exchange: AuthExchange,
+        f: impl FnOnce(&mut AuthExchange) -> T + Send + 'static,
+    ) -> Result<(AuthExchange, T), TransportError> {
+        if !exchange.may_block() {
+            let out = f(&mut exchange);
+            return Ok((exchange, out));
+        }
+        tokio::task::spawn_blocking(move || {
+            let out = f(&mut exchange);
+            (exchange, out)
+        })
+        .await
+        .map_err(|e| self.exchange_error(format!("the authentication step failed: {e}")))
     }
 
     fn auth_error(&self, source: AuthError) -> TransportError {

@@ -34,7 +34,7 @@ fn malformed(s: impl Into<String>) -> FramingError {
 
 /// Seals `plaintext` (a UTF-8 SOAP envelope) and frames it; returns the body to send with
 /// [`CONTENT_TYPE`].
-pub fn seal(session: &mut dyn MessageSecurity, plaintext: &[u8]) -> Vec<u8> {
+pub fn seal(session: &mut dyn MessageSecurity, plaintext: &[u8]) -> Result<Vec<u8>, SecurityError> {
     let header_len = session.header_len();
     let header = format!(
         "--{BOUNDARY}\r\n\tContent-Type: {PROTOCOL}\r\n\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length={}\r\n--{BOUNDARY}\r\n\tContent-Type: application/octet-stream\r\n",
@@ -49,9 +49,9 @@ pub fn seal(session: &mut dyn MessageSecurity, plaintext: &[u8]) -> Vec<u8> {
     out.resize(sig_at + header_len, 0);
     out.extend_from_slice(plaintext);
     let (head, body) = out[sig_at..].split_at_mut(header_len);
-    session.wrap(body, head);
+    session.wrap(body, head)?;
     out.extend_from_slice(trailer.as_bytes());
-    out
+    Ok(out)
 }
 
 /// Whether a `Content-Type` header value announces an SPNEGO-sealed body.
@@ -265,7 +265,7 @@ mod tests {
     fn our_frame_matches_windows_layout_and_round_trips() {
         let (mut client, mut server) = pair();
         let plain = b"<s:Envelope>hello</s:Envelope>";
-        let body = seal(&mut client, plain);
+        let body = seal(&mut client, plain).unwrap();
         let text = String::from_utf8_lossy(&body);
         assert!(text.starts_with(
             "--Encrypted Boundary\r\n\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=30\r\n--Encrypted Boundary\r\n\tContent-Type: application/octet-stream\r\n\x10\0\0\0"
@@ -282,7 +282,7 @@ mod tests {
     fn tolerated_variants() {
         let (mut client, mut server) = pair();
         let plain = b"<x/>".to_vec();
-        let body = seal(&mut client, &plain);
+        let body = seal(&mut client, &plain).unwrap();
         let text = body.clone();
         // No tabs, space after --, CRLF before the closing boundary, no final --, header case.
         let variant = String::from_utf8_lossy(&text[..text.len() - 24 - 4 - 16 - 4])
@@ -316,7 +316,7 @@ mod tests {
     #[test]
     fn malformed_and_tampered_bodies_are_errors() {
         let (mut client, mut server) = pair();
-        let body = seal(&mut client, b"<x>data</x>");
+        let body = seal(&mut client, b"<x>data</x>").unwrap();
         assert!(matches!(
             parse(&body[..body.len() - 30], 16),
             Err(FramingError::Malformed(_))

@@ -191,6 +191,15 @@ pub enum TransportError {
         /// What.
         message: &'static str,
     },
+    /// Our security context could not seal the request (a Kerberos context past its ticket's
+    /// lifetime): nothing was sent.
+    #[error("{endpoint}: could not seal the request, nothing was sent: {source}")]
+    SealFailed {
+        /// Where.
+        endpoint: String,
+        /// Why.
+        source: crate::auth::SecurityError,
+    },
     /// The server answered with an HTTP status that carries no SOAP reply.
     #[error("HTTP {status} from {endpoint}: {meaning}")]
     Status {
@@ -238,6 +247,7 @@ impl TransportError {
             | TransportError::Auth { endpoint, .. }
             | TransportError::Framing { endpoint, .. }
             | TransportError::Sealing { endpoint, .. }
+            | TransportError::SealFailed { endpoint, .. }
             | TransportError::Status { endpoint, .. } => Some(endpoint),
             TransportError::Config(_) => None,
         }

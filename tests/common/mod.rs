@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod ipmi_sim;
+pub mod kdc;
 pub mod tinyproxy;
 
 use std::path::PathBuf;

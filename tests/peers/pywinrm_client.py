@@ -1,6 +1,7 @@
 """pywinrm as the reference WinRM client against the simulator (tests/sim_pywinrm.rs).
 
-argv: ENDPOINT USER PASSWORD. NTLM with message encryption "always", through pywinrm's
+argv: ENDPOINT USER PASSWORD [TRANSPORT]. NTLM (or TRANSPORT: kerberos, from the ccache in
+KRB5CCNAME; USER and PASSWORD unused) with message encryption "always", through pywinrm's
 protocol layer: Enumerate root/wmi:Microsoft_IPMI, then Invoke RequestResponse (Get Device ID)
 with a raw SOAP body written here, independently of the Rust builders. Prints one JSON line.
 """
@@ -12,6 +13,7 @@ import xml.etree.ElementTree as ET
 from winrm.protocol import Protocol
 
 endpoint, user, password = sys.argv[1:4]
+transport = sys.argv[4] if len(sys.argv) > 4 else "ntlm"
 URI = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/wmi/Microsoft_IPMI"
 NS = {"s": "http://www.w3.org/2003/05/soap-envelope", "p": URI,
       "n": "http://schemas.xmlsoap.org/ws/2004/09/enumeration", "w": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"}
@@ -26,7 +28,10 @@ def envelope(action, body, selectors=""):
 <s:Body>{body}</s:Body></s:Envelope>"""
 
 
-p = Protocol(endpoint, transport="ntlm", username=user, password=password, message_encryption="always")
+if transport == "kerberos":
+    p = Protocol(endpoint, transport="kerberos", username=None, password=None, message_encryption="always")
+else:
+    p = Protocol(endpoint, transport="ntlm", username=user, password=password, message_encryption="always")
 enum = p.transport.send_message(envelope(
     "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate",
     "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>"))

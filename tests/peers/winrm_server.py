@@ -17,6 +17,10 @@ Usage: winrm_server.py PORTFILE LOGFILE [--close-after-challenge N] [--close-eve
   --cbt-mismatch 1: require the channel binding of a different certificate.
   --only-ntlm 1: offer only the NTLM scheme (answer a Negotiate token with a bare "WWW-Authenticate: NTLM").
   --busy N: answer the first N RequestResponse calls with completion code C0h (node busy).
+  --kerberos 1: accept Kerberos (SPNEGO) too, with pyspnego's negotiate acceptor and the keytab
+      in KRB5_KTNAME; the 200 carries the mutual-authentication token.
+  --no-mutual 1: ... but without that token.
+  --tamper-reply 1: flip one bit of every sealed reply's ciphertext.
 """
 import base64
 import json
@@ -167,6 +171,7 @@ class Handler(BaseHTTPRequestHandler):
             conn_ids[0] += 1
             self.conn = conn_ids[0]
         self.ctx = spnego.server(protocol="ntlm", channel_bindings=CHANNEL_BINDINGS)
+        self.kerberos = False
         self.replies = 0
 
     def log_message(self, *a):
@@ -243,11 +248,33 @@ class Handler(BaseHTTPRequestHandler):
             return
         if auth:
             scheme, _, token = auth.partition(" ")
+            raw = base64.b64decode(token)
+            if not raw.startswith(b"NTLMSSP\0"):
+                # Kerberos inside SPNEGO (or bare): pyspnego's negotiate acceptor with the
+                # keytab in KRB5_KTNAME, a new context per first token.
+                if not opts.get("--kerberos"):
+                    self.send(401, headers=[("WWW-Authenticate", "Negotiate")])
+                    return
+                self.ctx = spnego.server(protocol="negotiate", channel_bindings=CHANNEL_BINDINGS)
+                self.kerberos = True
+            elif raw[8:9] == b"\x01":
+                self.ctx = spnego.server(protocol="ntlm", channel_bindings=CHANNEL_BINDINGS)
+                self.kerberos = False
             try:
-                out = self.ctx.step(base64.b64decode(token))
-            except Exception as e:  # wrong password, bad MIC...
-                log(conn=self.conn, event="auth-failed", error=type(e).__name__)
+                out = self.ctx.step(raw)
+            except Exception as e:  # wrong password, bad MIC, wrong channel binding...
+                log(conn=self.conn, event="auth-failed", error=type(e).__name__, detail=str(e)[:300])
+                self.ctx = spnego.server(protocol="ntlm", channel_bindings=CHANNEL_BINDINGS)
                 self.send(401, headers=[("WWW-Authenticate", "Negotiate")])
+                return
+            if self.ctx.complete:
+                log(conn=self.conn, event="authenticated", protocol=self.ctx.negotiated_protocol,
+                    principal=getattr(self.ctx, "client_principal", None) if self.kerberos else None)
+            if self.kerberos and self.ctx.complete and not body:
+                # Kerberos completes on one leg: 200 with the mutual-authentication token.
+                headers = [] if opts.get("--no-mutual") else [
+                    ("WWW-Authenticate", f"Negotiate {base64.b64encode(out or b'').decode()}")]
+                self.send(200, headers=headers)
                 return
             if self.ctx.complete and body and opts.get("--refuse-piggyback"):
                 # A server that wants AUTHENTICATE on an empty POST (the captured flow).
@@ -279,9 +306,12 @@ class Handler(BaseHTTPRequestHandler):
         xml = self.ctx.unwrap_winrm(header, data)
         status, reply = dispatch(xml)
         w = self.ctx.wrap_winrm(reply)
+        data = w.data
+        if opts.get("--tamper-reply"):
+            data = bytes([data[0] ^ 1]) + data[1:]
         self.replies += 1
         every = opts.get("--close-every", 0)
-        self.send(status, frame(w.header, w.data),
+        self.send(status, frame(w.header, data),
                   headers=[("Content-Type", 'multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";'
                                             'boundary="Encrypted Boundary"')],
                   close=bool(every) and self.replies % every == 0)

@@ -25,6 +25,11 @@ impl ChannelBindings {
         ChannelBindings { application_data }
     }
 
+    /// The application data (`tls-server-end-point:` and the hash).
+    pub fn application_data(&self) -> &[u8] {
+        &self.application_data
+    }
+
     /// The MsvAvChannelBindings value: MD5 of the `gss_channel_bindings_struct` with no
     /// addresses (four zero words), then the length-prefixed application data.
     pub fn md5(&self) -> [u8; 16] {

@@ -95,8 +95,9 @@ impl MessageSecurity for SessionSecurity {
     fn header_len(&self) -> usize {
         SIGNATURE_LEN
     }
-    fn wrap(&mut self, message: &mut [u8], header: &mut [u8]) {
+    fn wrap(&mut self, message: &mut [u8], header: &mut [u8]) -> Result<(), SecurityError> {
         header.copy_from_slice(&self.seal(message));
+        Ok(())
     }
     fn unwrap(&mut self, header: &[u8], message: &mut [u8]) -> Result<(), SecurityError> {
         self.unseal(message, header).map_err(|e| match e {

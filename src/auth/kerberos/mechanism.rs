@@ -1,0 +1,458 @@
+//! Kerberos as an HTTP [`Mechanism`]: a SPNEGO token on an empty POST, the server's mutual
+//! authentication token on the `200`, then the GSSAPI context as the connection's
+//! [`MessageSecurity`] (MS-WSMV's 60-byte AES wrap header).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::gssapi::{self, Context, Cred, GssError, Name, flags};
+use super::{KerberosError, principal_for};
+use crate::auth::{AuthError, Credentials, Mechanism, MessageSecurity, Password, SecurityError};
+
+/// Where the ticket-granting ticket comes from.
+#[derive(Clone)]
+enum Source {
+    /// The ccache's default principal, or the client keytab's.
+    Default,
+    /// This principal's ticket in the ccache (collection) or the client keytab.
+    Named(String),
+    /// A fresh ticket from this password, in memory.
+    Password(String, Password),
+}
+
+impl Source {
+    fn from(credentials: Option<&Credentials>) -> Source {
+        match credentials {
+            None => Source::Default,
+            Some(c) => {
+                let (principal, _) = principal_for(&c.account());
+                if c.password().expose().is_empty() {
+                    Source::Named(principal)
+                } else {
+                    Source::Password(principal, c.password().clone())
+                }
+            }
+        }
+    }
+
+    fn who(&self) -> String {
+        match self {
+            Source::Default => "the default principal".into(),
+            Source::Named(p) | Source::Password(p, _) => p.clone(),
+        }
+    }
+}
+
+enum Cached {
+    Ready {
+        cred: Arc<Cred>,
+        until: Instant,
+    },
+    /// A password the KDC refused: never asked again in this run (account lockout).
+    Refused(KerberosError),
+}
+
+/// Initiator credentials shared by every connection of one client: one ticket-granting
+/// ticket (one AS exchange for a password), service tickets cached with it. Clones share.
+#[derive(Clone, Default)]
+pub struct TicketCache {
+    inner: Arc<Mutex<Option<Cached>>>,
+}
+
+impl std::fmt::Debug for TicketCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TicketCache")
+    }
+}
+
+/// Credentials are acquired again this long before the library says they expire.
+const RENEW_MARGIN: Duration = Duration::from_secs(60);
+
+impl TicketCache {
+    /// The credentials for `source`; acquires them (blocking: a password asks the KDC) when
+    /// none are held or they are about to expire.
+    fn get(&self, source: &Source) -> Result<Arc<Cred>, KerberosError> {
+        let mut slot = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match &*slot {
+            Some(Cached::Ready { cred, until }) if Instant::now() < *until => {
+                return Ok(cred.clone());
+            }
+            Some(Cached::Refused(e)) => return Err(e.clone()),
+            _ => {}
+        }
+        let who = source.who();
+        let acquired = match source {
+            Source::Default => Cred::initiator(None),
+            Source::Named(p) => {
+                Name::import(p, &gssapi::NT_KRB5_PRINCIPAL).and_then(|n| Cred::initiator(Some(&n)))
+            }
+            Source::Password(p, password) => Name::import(p, &gssapi::NT_KRB5_PRINCIPAL)
+                .and_then(|n| Cred::with_password(&n, password.expose())),
+        };
+        match acquired {
+            Ok(cred) => {
+                let life = Duration::from_secs(cred.lifetime.into());
+                let cred = Arc::new(cred);
+                *slot = Some(Cached::Ready {
+                    cred: cred.clone(),
+                    until: Instant::now() + life.saturating_sub(RENEW_MARGIN),
+                });
+                Ok(cred)
+            }
+            Err(e) => {
+                let e = classify(e, &who, "");
+                if matches!(source, Source::Password(..))
+                    && matches!(
+                        e,
+                        KerberosError::WrongPassword { .. }
+                            | KerberosError::AccountRefused { .. }
+                            | KerberosError::UnknownUser { .. }
+                    )
+                {
+                    *slot = Some(Cached::Refused(e.clone()));
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Whether the system's GSSAPI library loads.
+pub fn available() -> Result<(), KerberosError> {
+    gssapi::available().map_err(|e| KerberosError::Unavailable(e.to_string()))
+}
+
+/// Whether a ticket (or a client keytab) is at hand for `account` (`None`: the default
+/// principal), without asking a KDC: what decides whether to prompt for a password.
+pub fn default_credentials_available(account: Option<&str>) -> bool {
+    let name = match account {
+        None => None,
+        Some(a) => match Name::import(&principal_for(a).0, &gssapi::NT_KRB5_PRINCIPAL) {
+            Ok(n) => Some(n),
+            Err(_) => return false,
+        },
+    };
+    Cred::initiator(name.as_ref()).is_ok_and(|c| c.lifetime > 0)
+}
+
+/// The Kerberos mechanism for one connection.
+pub struct Kerberos {
+    source: Source,
+    spn: String,
+    channel_binding: Option<Vec<u8>>,
+    cache: TicketCache,
+    context: Option<Context>,
+    principal: String,
+    complete: bool,
+}
+
+impl std::fmt::Debug for Kerberos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kerberos")
+            .field("principal", &self.source.who())
+            .field("spn", &self.spn)
+            .field("complete", &self.complete)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Kerberos {
+    /// Kerberos to `spn` (`HTTP/host`), for `credentials` (`None`: the ccache's default
+    /// principal or the client keytab; an empty password: that principal's ticket in the
+    /// ccache; a password: a fresh ticket in memory), bound to `channel_binding` over HTTPS.
+    pub fn new(
+        credentials: Option<&Credentials>,
+        spn: String,
+        channel_binding: Option<Vec<u8>>,
+        cache: TicketCache,
+    ) -> Self {
+        let source = Source::from(credentials);
+        Kerberos {
+            principal: source.who(),
+            source,
+            spn,
+            channel_binding,
+            cache,
+            context: None,
+            complete: false,
+        }
+    }
+
+    const FLAGS: u32 = flags::MUTUAL | flags::SEQUENCE | flags::REPLAY | flags::CONF | flags::INTEG;
+}
+
+impl Mechanism for Kerberos {
+    fn name(&self) -> &'static str {
+        "Kerberos"
+    }
+    fn schemes(&self) -> &'static [&'static str] {
+        &["Negotiate", "Kerberos"]
+    }
+    fn connection_bound(&self) -> bool {
+        true
+    }
+    fn may_block(&self) -> bool {
+        true
+    }
+    fn completes_on_success(&self) -> bool {
+        true
+    }
+    fn step(&mut self, challenge: Option<&[u8]>) -> Result<Vec<u8>, AuthError> {
+        let who = self.source.who();
+        let classify = |e: GssError| AuthError::Kerberos(classify(e, &who, &self.spn));
+        let cred = self.cache.get(&self.source)?;
+        match challenge {
+            None => {
+                let target =
+                    Name::import(&self.spn, &gssapi::NT_KRB5_PRINCIPAL).map_err(classify)?;
+                let mut context = Context::default();
+                let step = context
+                    .initiate(
+                        &cred,
+                        &target,
+                        &gssapi::MECH_SPNEGO,
+                        Self::FLAGS,
+                        self.channel_binding.as_deref(),
+                        None,
+                    )
+                    .map_err(classify)?;
+                self.principal = cred.principal();
+                self.context = Some(context);
+                self.complete = step.complete;
+                Ok(step.token)
+            }
+            Some(token) => {
+                let context = self
+                    .context
+                    .as_mut()
+                    .ok_or(AuthError::State("Kerberos token before the first step"))?;
+                let target =
+                    Name::import(&self.spn, &gssapi::NT_KRB5_PRINCIPAL).map_err(classify)?;
+                let step = context
+                    .initiate(
+                        &cred,
+                        &target,
+                        &gssapi::MECH_SPNEGO,
+                        Self::FLAGS,
+                        self.channel_binding.as_deref(),
+                        Some(token),
+                    )
+                    .map_err(|e| match classify(e) {
+                        AuthError::Kerberos(KerberosError::Other(m)) => {
+                            AuthError::Kerberos(KerberosError::Mutual(format!(
+                                "the server's token does not verify: {m}"
+                            )))
+                        }
+                        other => other,
+                    })?;
+                self.complete = step.complete;
+                if step.complete && context.flags & flags::MUTUAL == 0 {
+                    return Err(AuthError::Kerberos(KerberosError::Mutual(
+                        "the server did not prove its identity".into(),
+                    )));
+                }
+                Ok(step.token)
+            }
+        }
+    }
+    fn is_complete(&self) -> bool {
+        self.complete
+    }
+    fn account(&self) -> String {
+        self.principal.clone()
+    }
+    fn refusal_hint(&self) -> &'static str {
+        "the service refused the Kerberos ticket: the SPN's key on the server differs from the KDC's (try --spn), the account may not log on through WinRM, or the channel binding was refused"
+    }
+    fn take_security(&mut self) -> Option<Box<dyn MessageSecurity>> {
+        if !self.complete {
+            return None;
+        }
+        Some(Box::new(GssSecurity::new(self.context.take()?)))
+    }
+}
+
+/// The established context as MS-WSMV message security.
+pub(super) struct GssSecurity {
+    context: Context,
+    /// Header and padding lengths (AES: 60 and 0), or why the context cannot seal.
+    lengths: Result<(usize, usize), GssError>,
+}
+
+impl GssSecurity {
+    pub(super) fn new(context: Context) -> Self {
+        let lengths = context.wrap_lengths(1);
+        GssSecurity { context, lengths }
+    }
+}
+
+const SEQUENCE_PROBLEMS: u32 = 0b1_1110; // DUPLICATE, OLD, UNSEQ, GAP (RFC 2744 §3.9.1)
+
+impl MessageSecurity for GssSecurity {
+    fn header_len(&self) -> usize {
+        match self.lengths {
+            Ok((header, 0)) => header,
+            _ => 0,
+        }
+    }
+    fn wrap(&mut self, message: &mut [u8], header: &mut [u8]) -> Result<(), SecurityError> {
+        match &self.lengths {
+            Ok((_, 0)) => {}
+            Ok((_, padding)) => {
+                return Err(SecurityError::Context(
+                    KerberosError::SealingUnsupported(format!(
+                        "a cipher that pads by {padding} bytes, such as RC4"
+                    ))
+                    .to_string(),
+                ));
+            }
+            Err(e) => return Err(SecurityError::Context(e.to_string())),
+        }
+        self.context
+            .wrap(header, message)
+            .map_err(|e| SecurityError::Context(e.to_string()))
+    }
+    fn unwrap(&mut self, header: &[u8], message: &mut [u8]) -> Result<(), SecurityError> {
+        let mut header = header.to_vec();
+        match self.context.unwrap(&mut header, message) {
+            Ok((supplementary, _)) if supplementary & SEQUENCE_PROBLEMS != 0 => {
+                Err(SecurityError::Context(
+                    "the sealed message is out of sequence (replayed, reordered or missing)".into(),
+                ))
+            }
+            Ok((_, false)) => Err(SecurityError::NotEncrypted),
+            Ok(_) => Ok(()),
+            Err(e) if e.routine() == gssapi::GSS_S_BAD_SIG => Err(SecurityError::BadSignature),
+            Err(e) => Err(SecurityError::Context(e.to_string())),
+        }
+    }
+}
+
+mod codes {
+    pub const C_PRINCIPAL_UNKNOWN: i32 = -1765328378;
+    pub const S_PRINCIPAL_UNKNOWN: i32 = -1765328377;
+    pub const ETYPE_NOSUPP: i32 = -1765328370;
+    pub const SUMTYPE_NOSUPP: i32 = -1765328369;
+    pub const CLIENT_REVOKED: i32 = -1765328366;
+    pub const KEY_EXP: i32 = -1765328361;
+    pub const PREAUTH_FAILED: i32 = -1765328360;
+    pub const AP_ERR_BAD_INTEGRITY: i32 = -1765328353;
+    pub const AP_ERR_TKT_EXPIRED: i32 = -1765328352;
+    pub const AP_ERR_SKEW: i32 = -1765328347;
+    pub const CC_NOTFOUND: i32 = -1765328243;
+    pub const CC_END: i32 = -1765328242;
+    pub const NO_TKT_SUPPLIED: i32 = -1765328241;
+    pub const KDCREP_SKEW: i32 = -1765328236;
+    pub const PROG_ETYPE_NOSUPP: i32 = -1765328234;
+    pub const REALM_UNKNOWN: i32 = -1765328230;
+    pub const KDC_UNREACH: i32 = -1765328228;
+    pub const BAD_ENCTYPE: i32 = -1765328196;
+    pub const FCC_NOFILE: i32 = -1765328189;
+    pub const PREAUTH_GENERIC: i32 = -1765328174;
+    pub const REALM_CANT_RESOLVE: i32 = -1765328164;
+    pub const CONFIG_NODEFREALM: i32 = -1765328160;
+}
+
+type Build = fn(String, String, String) -> KerberosError;
+
+/// MIT's mechanism glue renumbers the minor codes of mechanisms behind SPNEGO, so where the
+/// krb5 code is gone the library's own words (krb5's error table, stable for decades) say which
+/// failure it was.
+fn by_text(detail: &str) -> Option<Build> {
+    let t = detail.to_ascii_lowercase();
+    let has = |s: &str| t.contains(s);
+    Some(if has("not found in kerberos database") && has("server") {
+        |_, spn, detail| KerberosError::UnknownSpn { spn, detail }
+    } else if has("not found in kerberos database") {
+        |who, _, detail| KerberosError::UnknownUser { who, detail }
+    } else if has("clock skew too great") {
+        |_, _, detail| KerberosError::ClockSkew { detail }
+    } else if has("preauthentication failed")
+        || has("password incorrect")
+        || has("decrypt integrity check failed")
+    {
+        |who, _, detail| KerberosError::WrongPassword { who, detail }
+    } else if has("ticket expired") {
+        |who, _, detail| KerberosError::Expired { who, detail }
+    } else if has("password has expired") {
+        |who, _, detail| KerberosError::AccountRefused {
+            who,
+            why: "the password has expired",
+            detail,
+        }
+    } else if has("credentials have been revoked") {
+        |who, _, detail| KerberosError::AccountRefused {
+            who,
+            why: "the account is disabled or locked out",
+            detail,
+        }
+    } else if has("cannot contact any kdc")
+        || has("cannot find kdc")
+        || has("resolve network address for kdc")
+    {
+        |_, _, detail| KerberosError::KdcUnreachable { detail }
+    } else if has("does not specify default realm") {
+        |_, _, detail| KerberosError::NoRealm { detail }
+    } else if has("no credentials cache found") || has("matching credential not found") {
+        |who, _, detail| KerberosError::NoTicket { who, detail }
+    } else if has("encryption type") && (has("not supported") || has("no support")) {
+        |_, _, detail| KerberosError::Enctype { detail }
+    } else if has("channel binding") {
+        |_, _, detail| KerberosError::ChannelBinding { detail }
+    } else {
+        return None;
+    })
+}
+
+/// A GSSAPI failure in an administrator's words (the library's text kept as detail).
+fn classify(e: GssError, who: &str, spn: &str) -> KerberosError {
+    use codes::*;
+    let detail = e.to_string();
+    let who = who.to_string();
+    if let GssError::Unavailable(m) = e {
+        return KerberosError::Unavailable(m);
+    }
+    match e.minor() {
+        Some(S_PRINCIPAL_UNKNOWN) => KerberosError::UnknownSpn {
+            spn: spn.to_string(),
+            detail,
+        },
+        Some(C_PRINCIPAL_UNKNOWN) => KerberosError::UnknownUser { who, detail },
+        Some(PREAUTH_FAILED | AP_ERR_BAD_INTEGRITY | PREAUTH_GENERIC) => {
+            KerberosError::WrongPassword { who, detail }
+        }
+        Some(KEY_EXP) => KerberosError::AccountRefused {
+            who,
+            why: "the password has expired",
+            detail,
+        },
+        Some(CLIENT_REVOKED) => KerberosError::AccountRefused {
+            who,
+            why: "the account is disabled or locked out",
+            detail,
+        },
+        Some(AP_ERR_SKEW | KDCREP_SKEW) => KerberosError::ClockSkew { detail },
+        Some(KDC_UNREACH | REALM_UNKNOWN | REALM_CANT_RESOLVE) => {
+            KerberosError::KdcUnreachable { detail }
+        }
+        Some(CONFIG_NODEFREALM) => KerberosError::NoRealm { detail },
+        Some(FCC_NOFILE | CC_NOTFOUND | CC_END | NO_TKT_SUPPLIED) => {
+            KerberosError::NoTicket { who, detail }
+        }
+        Some(AP_ERR_TKT_EXPIRED) => KerberosError::Expired { who, detail },
+        Some(ETYPE_NOSUPP | SUMTYPE_NOSUPP | PROG_ETYPE_NOSUPP | BAD_ENCTYPE) => {
+            KerberosError::Enctype { detail }
+        }
+        _ if by_text(&detail).is_some() => {
+            by_text(&detail).expect("checked")(who, spn.to_string(), detail)
+        }
+        _ => match e.routine() {
+            gssapi::GSS_S_NO_CRED => KerberosError::NoTicket { who, detail },
+            gssapi::GSS_S_CREDENTIALS_EXPIRED | gssapi::GSS_S_CONTEXT_EXPIRED => {
+                KerberosError::Expired { who, detail }
+            }
+            gssapi::GSS_S_BAD_BINDINGS => KerberosError::ChannelBinding { detail },
+            _ => KerberosError::Other(detail),
+        },
+    }
+}
