@@ -404,8 +404,17 @@ fn bad_settings_are_caught_before_any_traffic() {
         .build()
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Config);
-    let e = Client::builder("host").build().unwrap_err();
+    // NTLM needs an account and a password; Negotiate (the default) without them uses the
+    // Kerberos ticket at hand, found (or not) at the first request.
+    let e = Client::builder("host")
+        .auth(winrm_ipmi::auth::AuthMethod::Ntlm)
+        .build()
+        .unwrap_err();
     assert!(e.to_string().contains("no credentials"), "{e}");
+    #[cfg(feature = "kerberos")]
+    Client::builder("host").build().unwrap();
+    #[cfg(not(feature = "kerberos"))]
+    assert!(Client::builder("host").build().is_err());
     let e = Client::builder("host")
         .credentials("a", Password::new("b"))
         .auth(winrm_ipmi::auth::AuthMethod::Basic)

@@ -160,3 +160,219 @@ impl Mechanism for Negotiate {
         self.current_mut().ok()?.take_security()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as B64;
+
+    use super::*;
+    use crate::auth::{AuthExchange, Flow, Next, Password};
+
+    /// A Kerberos-shaped mechanism without a KDC: an AP-REQ out, an AP-REP on the `200`.
+    struct FakeKerberos {
+        fail_start: Option<KerberosError>,
+        complete: bool,
+    }
+
+    fn fake(fail_start: Option<KerberosError>) -> Option<Box<dyn Mechanism>> {
+        Some(Box::new(FakeKerberos {
+            fail_start,
+            complete: false,
+        }))
+    }
+
+    impl Mechanism for FakeKerberos {
+        fn name(&self) -> &'static str {
+            "Kerberos"
+        }
+        fn schemes(&self) -> &'static [&'static str] {
+            &["Negotiate", "Kerberos"]
+        }
+        fn connection_bound(&self) -> bool {
+            true
+        }
+        fn may_block(&self) -> bool {
+            true
+        }
+        fn completes_on_success(&self) -> bool {
+            true
+        }
+        fn step(&mut self, challenge: Option<&[u8]>) -> Result<Vec<u8>, AuthError> {
+            match challenge {
+                None => match self.fail_start.take() {
+                    Some(e) => Err(AuthError::Kerberos(e)),
+                    None => Ok(b"AP-REQ".to_vec()),
+                },
+                Some(b"AP-REP") => {
+                    self.complete = true;
+                    Ok(Vec::new())
+                }
+                Some(b"KRB-ERROR skew") => Err(AuthError::Kerberos(KerberosError::ClockSkew {
+                    detail: "Clock skew too great".into(),
+                })),
+                Some(_) => Err(AuthError::Kerberos(KerberosError::Mutual(
+                    "the server's token does not verify".into(),
+                ))),
+            }
+        }
+        fn is_complete(&self) -> bool {
+            self.complete
+        }
+        fn account(&self) -> String {
+            "alice@CORP.EXAMPLE".into()
+        }
+        fn take_security(&mut self) -> Option<Box<dyn MessageSecurity>> {
+            None
+        }
+    }
+
+    fn negotiate(
+        account: Option<(&str, &str)>,
+        kerberos: Option<Box<dyn Mechanism>>,
+        ticket: bool,
+    ) -> AuthExchange {
+        let credentials = account.map(|(a, p)| Credentials::new(a, Password::new(p)));
+        let mechanism = Negotiate::new(
+            credentials.as_ref(),
+            kerberos,
+            |_| ticket,
+            InitiatorOptions::default(),
+        );
+        AuthExchange::new(Box::new(mechanism), Flow::EmptyPost)
+    }
+
+    fn token(leg: &crate::auth::Leg) -> Vec<u8> {
+        let value = leg.authorization.as_deref().unwrap();
+        let (scheme, token) = value.split_once(' ').unwrap();
+        assert_eq!(scheme, "Negotiate");
+        B64.decode(token).unwrap()
+    }
+
+    fn is_ntlm_negotiate(t: &[u8]) -> bool {
+        t.starts_with(b"NTLMSSP\0\x01\0\0\0")
+    }
+
+    #[test]
+    fn kerberos_completes_on_the_200_with_the_servers_token() {
+        let mut ex = negotiate(Some(("alice@corp.example", "pw")), fake(None), false);
+        assert!(ex.may_block(), "Kerberos runs off the executor");
+        let leg = ex.start().unwrap();
+        assert!(!leg.carries_envelope, "the ticket goes on an empty POST");
+        assert_eq!(token(&leg), b"AP-REQ");
+        let rep = format!("Negotiate {}", B64.encode(b"AP-REP"));
+        assert_eq!(ex.receive(200, &[&rep]).unwrap(), Next::Authenticated);
+    }
+
+    #[test]
+    fn a_200_without_the_mutual_token_or_with_a_bad_one_is_refused() {
+        let mut ex = negotiate(None, fake(None), false);
+        ex.start().unwrap();
+        assert_eq!(ex.receive(200, &[]).unwrap_err(), AuthError::NoMutualToken);
+        let mut ex = negotiate(None, fake(None), false);
+        ex.start().unwrap();
+        let bad = format!("Negotiate {}", B64.encode(b"forged"));
+        assert!(matches!(
+            ex.receive(200, &[&bad]),
+            Err(AuthError::Kerberos(KerberosError::Mutual(_)))
+        ));
+    }
+
+    #[test]
+    fn a_local_account_goes_straight_to_ntlm() {
+        let mut ex = negotiate(Some(("admin", "pw")), fake(None), true);
+        assert!(
+            !ex.may_block(),
+            "no GSSAPI call, no KDC, for a local account"
+        );
+        assert!(is_ntlm_negotiate(&token(&ex.start().unwrap())));
+    }
+
+    #[test]
+    fn a_netbios_domain_uses_kerberos_only_with_a_ticket_at_hand() {
+        let mut ex = negotiate(Some(("CORP\\alice", "pw")), fake(None), false);
+        assert!(is_ntlm_negotiate(&token(&ex.start().unwrap())));
+        let mut ex = negotiate(Some(("CORP\\alice", "pw")), fake(None), true);
+        assert_eq!(token(&ex.start().unwrap()), b"AP-REQ");
+    }
+
+    #[test]
+    fn kerberos_impossible_falls_back_at_once() {
+        for e in [
+            KerberosError::UnknownSpn {
+                spn: "HTTP/10.0.0.5".into(),
+                detail: String::new(),
+            },
+            KerberosError::KdcUnreachable {
+                detail: String::new(),
+            },
+            KerberosError::NoRealm {
+                detail: String::new(),
+            },
+            KerberosError::Unavailable("no libgssapi".into()),
+        ] {
+            let mut ex = negotiate(Some(("alice@corp.example", "pw")), fake(Some(e)), false);
+            assert!(is_ntlm_negotiate(&token(&ex.start().unwrap())));
+        }
+        // Without a password there is nothing to fall back to: the reason is the error.
+        let mut ex = negotiate(
+            None,
+            fake(Some(KerberosError::NoTicket {
+                who: "x".into(),
+                detail: String::new(),
+            })),
+            false,
+        );
+        assert!(matches!(
+            ex.start(),
+            Err(AuthError::Kerberos(KerberosError::NoTicket { .. }))
+        ));
+    }
+
+    #[test]
+    fn refusals_ntlm_would_not_cure_are_reported() {
+        let mut ex = negotiate(
+            Some(("alice@corp.example", "pw")),
+            fake(Some(KerberosError::WrongPassword {
+                who: "alice".into(),
+                detail: String::new(),
+            })),
+            false,
+        );
+        assert!(matches!(
+            ex.start(),
+            Err(AuthError::Kerberos(KerberosError::WrongPassword { .. }))
+        ));
+        let mut ex = negotiate(Some(("alice@corp.example", "pw")), fake(None), false);
+        ex.start().unwrap();
+        let skew = format!("Negotiate {}", B64.encode(b"KRB-ERROR skew"));
+        assert!(matches!(
+            ex.receive(401, &[&skew]),
+            Err(AuthError::Kerberos(KerberosError::ClockSkew { .. }))
+        ));
+    }
+
+    #[test]
+    fn a_service_that_refuses_the_ticket_gets_ntlm_on_the_same_connection() {
+        // A bare 401 (no key for the SPN), or a 401 with an error token.
+        for refusal in [
+            "Negotiate".to_string(),
+            format!("Negotiate {}", B64.encode(b"KRB-ERROR modified")),
+        ] {
+            let mut ex = negotiate(Some(("alice@corp.example", "pw")), fake(None), false);
+            ex.start().unwrap();
+            let Next::Send(leg) = ex.receive(401, &[&refusal]).unwrap() else {
+                panic!("expected the NTLM leg")
+            };
+            assert!(is_ntlm_negotiate(&token(&leg)));
+            assert!(!ex.may_block());
+        }
+        // Kerberos alone has nothing to fall back to: a refusal.
+        let mut ex = AuthExchange::new(fake(None).unwrap(), Flow::EmptyPost);
+        ex.start().unwrap();
+        assert!(matches!(
+            ex.receive(401, &["Negotiate"]),
+            Err(AuthError::Rejected { .. })
+        ));
+    }
+}
