@@ -4,7 +4,10 @@
 #     vCPU (taskset -c 0): ours, pywinrm's (from the tests' .venv), and the ratio;
 #  2. envelope build and reply parse (criterion);
 #  3. `correlate` on 10,000 simulated hosts through the CLI, --concurrency 128, the simulator a
-#     separate process on the same machine (unpinned): wall time and the client's peak RSS.
+#     separate process on the same machine (unpinned): wall time and the client's peak RSS;
+#  4. Kerberos vs NTLM, client CPU: a fresh client's first request (ticket acquisition and
+#     handshake) and a steady-state sealed request (benches/kerberos.rs: its own MIT KDC and
+#     `sim --keytab`, all pinned to vCPU 0). Needs krb5-kdc (scripts/peers.sh installs it).
 #   scripts/bench.sh [hosts]     (default 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,3 +54,10 @@ WINRM_PASSWORD='Sim-Passw0rd!' /usr/bin/time -f "%e %M" -o "$dir/time" \
   correlate --output json > "$dir/out.jsonl" 2> "$dir/err"
 read -r wall rss < "$dir/time"
 echo "$(grep -c '"ok":true' "$dir/out.jsonl") of $hosts hosts ok in $wall s wall; client peak RSS $((rss / 1024)) MiB; $(tail -1 "$dir/err")"
+
+echo "== 4. Kerberos vs NTLM, client CPU, everything pinned to vCPU 0"
+if [ -x /usr/sbin/krb5kdc ]; then
+  taskset -c 0 cargo bench -q --bench kerberos 2>/dev/null
+else
+  echo "krb5-kdc not installed (scripts/peers.sh installs it)"
+fi

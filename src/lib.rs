@@ -15,10 +15,12 @@
 //!   cli (feature "cli")          sim (feature "sim": simulated hosts, service side)
 //!        │                                  │
 //!        ▼                                  ▼
-//!   Client / IpmiBmc  ─────────────►  transport ──► auth (AuthExchange, NTLM, Basic)
-//!   (client.rs: pool, retries,        Connection:     sans-IO: tokens, keys, sealing
-//!    re-send rules)                   hyper + TLS,
-//!        │                            MS-WSMV framing
+//!   Client / IpmiBmc  ─────────────►  transport ──► auth (AuthExchange; NTLM, Kerberos,
+//!   (client.rs: pool, retries,        Connection:     Negotiate, Basic, certificates)
+//!    re-send rules)                   hyper + TLS,    sans-IO: tokens, keys, sealing;
+//!        │                            MS-WSMV framing Kerberos through the system GSSAPI
+//!        │                            (GSSAPI steps   (feature "kerberos", loaded at run
+//!        │                             off-executor)   time)
 //!        ▼
 //!       wmi  ── Microsoft_IPMI, Win32_OperatingSystem, Win32_ComputerSystem bindings
 //!      ╱    ╲
@@ -49,7 +51,8 @@
 //!    `RequestResponse` invocation (`src/wmi/microsoft_ipmi.rs`, envelope by
 //!    `src/wsman/request.rs`).
 //! 5. The connection (`src/transport/connection.rs`) runs the [`auth::AuthExchange`]
-//!    (`src/auth/exchange.rs`, NTLM in `src/auth/ntlm/`) on first use, seals the envelope
+//!    (`src/auth/exchange.rs`; NTLM in `src/auth/ntlm/`, Kerberos and Negotiate in
+//!    `src/auth/kerberos/`, its GSSAPI calls on tokio's blocking pool) on first use, seals the envelope
 //!    (`src/transport/encryption.rs`) and POSTs it over hyper.
 //! 6. Back: unsealed, parsed (`src/wmi/microsoft_ipmi.rs`: `CompletionCode` and `ResponseData`),
 //!    the LAN parameter decoded (`src/ipmi/lan.rs`), printed in ipmitool's layout

@@ -221,7 +221,7 @@ fn a_password_gets_tickets_without_touching_the_ccache() {
     let o = cli(
         &kdc,
         "cc-untouched",
-        &[("WINRM_PASSWORD", ALICE.1), ("KRB5_TRACE", "/dev/stderr")],
+        &[("WINRM_PASSWORD", ALICE.1)],
         &[
             "--auth",
             "kerberos",
@@ -236,6 +236,27 @@ fn a_password_gets_tickets_without_touching_the_ccache() {
     assert_device_id(&o);
     assert_eq!(
         peer.events("authenticated")[0]["principal"],
+        "alice@WINRM.TEST"
+    );
+    // CORP\alice: alice in the default realm.
+    let o = cli(
+        &kdc,
+        "cc-untouched",
+        &[("WINRM_PASSWORD", ALICE.1)],
+        &[
+            "--auth",
+            "kerberos",
+            "-U",
+            "WINRM\\alice",
+            "-H",
+            &host(&peer),
+            "mc",
+            "info",
+        ],
+    );
+    assert_device_id(&o);
+    assert_eq!(
+        peer.events("authenticated")[1]["principal"],
         "alice@WINRM.TEST"
     );
     assert!(
@@ -283,6 +304,41 @@ fn each_failure_says_what_to_do() {
     );
     assert!(e.contains("wrong password"), "{e}");
     assert!(!e.contains("not-it"), "{e}");
+    // The KDC unreachable (krb5.conf names a closed port), and a client that permits only an
+    // encryption type the KDC has no key of.
+    let conf = std::fs::read_to_string(kdc.path("krb5.conf")).unwrap();
+    let variant = |name: &str, text: String| {
+        let path = kdc.path(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let dead = variant(
+        "krb5-dead.conf",
+        conf.replace(&format!("127.0.0.1:{}", kdc.port), "127.0.0.1:1"),
+    );
+    let camellia = variant(
+        "krb5-camellia.conf",
+        conf.replace(
+            "[libdefaults]\n",
+            "[libdefaults]\n  permitted_enctypes = camellia256-cts-cmac\n",
+        ),
+    );
+    let password = ("WINRM_PASSWORD", ALICE.1);
+    let e = kerberos(
+        "cc-dead",
+        &[("KRB5_CONFIG", &dead), password],
+        &["-U", "alice@WINRM.TEST"],
+    );
+    assert!(
+        e.contains("no KDC reachable") && e.contains("krb5.conf"),
+        "{e}"
+    );
+    let e = kerberos(
+        "cc-camellia",
+        &[("KRB5_CONFIG", &camellia), password],
+        &["-U", "alice@WINRM.TEST"],
+    );
+    assert!(e.contains("encryption type not supported"), "{e}");
     // Time moved on (libfaketime): a ticket from kinit (10 hours) eleven hours later has
     // expired; two hours later the ticket is valid but the clocks disagree, and the KDC
     // refuses the service-ticket request. (A password login would not show the skew: MIT's

@@ -15,16 +15,24 @@ use crate::auth::{AuthError, Credentials, Mechanism, MessageSecurity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
+    /// `CORP\alice` with a password: Kerberos if a ticket for her is at hand, decided at the
+    /// first step (it reads the ccache: off the executor).
+    Undecided,
     Kerberos,
     Ntlm,
 }
+
+/// Whether a ticket for an account is at hand (reads the ccache; no KDC).
+type TicketAtHand = Box<dyn FnOnce(&str) -> bool + Send>;
 
 /// Kerberos, else NTLM.
 pub struct Negotiate {
     kerberos: Option<Box<dyn Mechanism>>,
     ntlm: Option<Ntlm>,
     stage: Stage,
-    /// Why Kerberos was left, for the log and for an error when NTLM fails too.
+    /// For [`Stage::Undecided`]: the account, and how to look for its ticket.
+    undecided: Option<(String, TicketAtHand)>,
+    /// Why Kerberos was left, for the log.
     left_kerberos: Option<String>,
 }
 
@@ -38,50 +46,61 @@ impl std::fmt::Debug for Negotiate {
 
 impl Negotiate {
     /// Negotiate for `credentials` (`None`: Kerberos from the ccache or client keytab only),
-    /// with `kerberos` the Kerberos mechanism to try first (`None`: this build has none) and
-    /// NTLM `options` for the fallback.
+    /// with `kerberos` the Kerberos mechanism to try first (`None`: this build has none),
+    /// `ticket_at_hand` to look for a ticket for a NetBIOS-domain account, and NTLM `options`
+    /// for the fallback. Nothing here blocks: the choice that reads the ccache is made at the
+    /// first step, which the transport runs off the executor.
     pub fn new(
         credentials: Option<&Credentials>,
         kerberos: Option<Box<dyn Mechanism>>,
-        kerberos_ticket_at_hand: impl FnOnce(&str) -> bool,
+        ticket_at_hand: impl FnOnce(&str) -> bool + Send + 'static,
         options: InitiatorOptions,
     ) -> Self {
         let ntlm = credentials
             .filter(|c| !c.password().expose().is_empty())
             .map(|c| Ntlm::new(c.clone(), options));
-        let try_kerberos = match credentials {
-            None => true,
-            Some(c) => {
+        let mut undecided = None;
+        let stage = match (credentials, &kerberos, &ntlm) {
+            (_, None, _) => Stage::Ntlm,
+            (_, Some(_), None) => Stage::Kerberos,
+            (None, Some(_), Some(_)) => Stage::Kerberos,
+            (Some(c), Some(_), Some(_)) => {
                 let account = c.account();
-                let has_password = !c.password().expose().is_empty();
                 if account.contains('\\') {
                     // A NetBIOS domain names no realm: Kerberos only with a ticket at hand.
-                    !has_password || kerberos_ticket_at_hand(&account)
-                } else if account.contains('@') {
-                    true
+                    undecided = Some((account, Box::new(ticket_at_hand) as TicketAtHand));
+                    Stage::Undecided
+                } else if c.user().contains('@') {
+                    Stage::Kerberos
                 } else {
                     // A local account: Windows has no Kerberos for it.
-                    !has_password
+                    Stage::Ntlm
                 }
             }
-        };
-        let kerberos = kerberos.filter(|_| try_kerberos || ntlm.is_none());
-        let stage = if kerberos.is_some() {
-            Stage::Kerberos
-        } else {
-            Stage::Ntlm
         };
         Negotiate {
             kerberos,
             ntlm,
             stage,
+            undecided,
             left_kerberos: None,
+        }
+    }
+
+    /// Makes the choice left for the first step.
+    fn decide(&mut self) {
+        if let Some((account, at_hand)) = self.undecided.take() {
+            self.stage = if at_hand(&account) {
+                Stage::Kerberos
+            } else {
+                Stage::Ntlm
+            };
         }
     }
 
     fn current(&self) -> &dyn Mechanism {
         match (self.stage, &self.kerberos, &self.ntlm) {
-            (Stage::Kerberos, Some(k), _) => k.as_ref(),
+            (Stage::Kerberos | Stage::Undecided, Some(k), _) => k.as_ref(),
             (_, _, Some(n)) => n,
             (_, Some(k), None) => k.as_ref(),
             (_, None, None) => unreachable!("Negotiate has a mechanism"),
@@ -126,12 +145,13 @@ impl Mechanism for Negotiate {
         true
     }
     fn may_block(&self) -> bool {
-        self.stage == Stage::Kerberos
+        self.stage != Stage::Ntlm
     }
     fn completes_on_success(&self) -> bool {
         self.stage == Stage::Kerberos
     }
     fn step(&mut self, challenge: Option<&[u8]>) -> Result<Vec<u8>, AuthError> {
+        self.decide();
         let result = self.current_mut()?.step(challenge);
         match result {
             Err(AuthError::Kerberos(e)) if challenge.is_none() && e.is_unavailable() => {
@@ -236,7 +256,7 @@ mod tests {
         let mechanism = Negotiate::new(
             credentials.as_ref(),
             kerberos,
-            |_| ticket,
+            move |_| ticket,
             InitiatorOptions::default(),
         );
         AuthExchange::new(Box::new(mechanism), Flow::EmptyPost)
@@ -293,6 +313,10 @@ mod tests {
         let mut ex = negotiate(Some(("CORP\\alice", "pw")), fake(None), false);
         assert!(is_ntlm_negotiate(&token(&ex.start().unwrap())));
         let mut ex = negotiate(Some(("CORP\\alice", "pw")), fake(None), true);
+        assert!(
+            ex.may_block(),
+            "the ccache is read at the first step, off the executor"
+        );
         assert_eq!(token(&ex.start().unwrap()), b"AP-REQ");
     }
 
