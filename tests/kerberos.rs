@@ -10,7 +10,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use common::kdc::{self, ALICE, Kdc};
 
@@ -63,17 +62,10 @@ impl Peer {
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
-        let start = Instant::now();
-        let port = loop {
-            if let Ok(p) = std::fs::read_to_string(&portfile) {
-                break p.trim().parse().unwrap();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "peer did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let port = common::wait_for_file(&portfile, "the peer")
+            .trim()
+            .parse()
+            .unwrap();
         Peer { child, port, dir }
     }
 
@@ -150,9 +142,13 @@ fn host(peer: &Peer) -> String {
 
 fn assert_device_id(o: &Output) {
     assert!(o.status.success(), "{}", text(o));
-    // The peer's BMC is ipmi_sim's: manufacturer 4753 (Intel's number in ipmi_sim's config).
+    // The peer's BMC answers with ipmi_sim's Device ID: manufacturer 4753.
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("Device ID"), "{}", text(o));
+    assert!(
+        out.contains("Device ID") && out.contains("4753"),
+        "{}",
+        text(o)
+    );
 }
 
 #[test]
@@ -536,17 +532,11 @@ fn sim_with_keytab(kdc: &Kdc, name: &str) -> (Child, String) {
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let endpoint = loop {
-        if let Ok(e) = std::fs::read_to_string(&endpoints) {
-            break e.lines().next().unwrap().to_string();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "sim did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let endpoint = common::wait_for_file(&endpoints, "the simulator")
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
     let port = endpoint.rsplit(':').next().unwrap().to_string();
     (child, format!("localhost:{port}"))
 }

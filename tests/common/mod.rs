@@ -36,6 +36,23 @@ pub fn python_with(module: &str, test: &str) -> Option<PathBuf> {
     None
 }
 
+/// Waits (up to 20 s) for a process to write `path`, and returns its text.
+pub fn wait_for_file(path: &std::path::Path, what: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.is_empty()
+        {
+            return text;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{what} did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -201,59 +201,39 @@ impl Mechanism for Kerberos {
         let who = self.source.who();
         let classify = |e: GssError| AuthError::Kerberos(classify(e, &who, &self.spn));
         let cred = self.cache.get(&self.source)?;
-        match challenge {
-            None => {
-                let target =
-                    Name::import(&self.spn, &gssapi::NT_KRB5_PRINCIPAL).map_err(classify)?;
-                let mut context = Context::default();
-                let step = context
-                    .initiate(
-                        &cred,
-                        &target,
-                        &gssapi::MECH_SPNEGO,
-                        Self::FLAGS,
-                        self.channel_binding.as_deref(),
-                        None,
-                    )
-                    .map_err(classify)?;
-                self.principal = cred.principal();
-                self.context = Some(context);
-                self.complete = step.complete;
-                Ok(step.token)
-            }
-            Some(token) => {
-                let context = self
-                    .context
-                    .as_mut()
-                    .ok_or(AuthError::State("Kerberos token before the first step"))?;
-                let target =
-                    Name::import(&self.spn, &gssapi::NT_KRB5_PRINCIPAL).map_err(classify)?;
-                let step = context
-                    .initiate(
-                        &cred,
-                        &target,
-                        &gssapi::MECH_SPNEGO,
-                        Self::FLAGS,
-                        self.channel_binding.as_deref(),
-                        Some(token),
-                    )
-                    .map_err(|e| match classify(e) {
-                        AuthError::Kerberos(KerberosError::Other(m)) => {
-                            AuthError::Kerberos(KerberosError::Mutual(format!(
-                                "the server's token does not verify: {m}"
-                            )))
-                        }
-                        other => other,
-                    })?;
-                self.complete = step.complete;
-                if step.complete && context.flags & flags::MUTUAL == 0 {
-                    return Err(AuthError::Kerberos(KerberosError::Mutual(
-                        "the server did not prove its identity".into(),
-                    )));
-                }
-                Ok(step.token)
-            }
+        let target = Name::import(&self.spn, &gssapi::NT_KRB5_PRINCIPAL).map_err(classify)?;
+        if challenge.is_none() {
+            // Start (or start over): a new context, and the TGS exchange inside it.
+            self.context = Some(Context::default());
+            self.principal = cred.principal();
         }
+        let context = self
+            .context
+            .as_mut()
+            .ok_or(AuthError::State("Kerberos token before the first step"))?;
+        let step = context
+            .initiate(
+                &cred,
+                &target,
+                &gssapi::MECH_SPNEGO,
+                Self::FLAGS,
+                self.channel_binding.as_deref(),
+                challenge,
+            )
+            .map_err(|e| match (classify(e), challenge) {
+                // A server token that fails for no Kerberos reason: it does not verify.
+                (AuthError::Kerberos(KerberosError::Other(m)), Some(_)) => AuthError::Kerberos(
+                    KerberosError::Mutual(format!("the server's token does not verify: {m}")),
+                ),
+                (other, _) => other,
+            })?;
+        self.complete = step.complete;
+        if step.complete && context.flags & flags::MUTUAL == 0 {
+            return Err(AuthError::Kerberos(KerberosError::Mutual(
+                "the server did not prove its identity".into(),
+            )));
+        }
+        Ok(step.token)
     }
     fn is_complete(&self) -> bool {
         self.complete
