@@ -200,8 +200,9 @@ impl AuthExchange {
                         ));
                     }
                     None => {
-                        // The first token refused outright: a mechanism that has another
-                        // (Negotiate: Kerberos, then NTLM) starts over with it.
+                        // The first token refused outright, as a service without a key for
+                        // the SPN does (a bare 401): a mechanism that has another (Negotiate:
+                        // Kerberos, then NTLM, as Windows clients do) starts over with it.
                         if self.mechanism.fall_back() {
                             self.scheme = self.mechanism.schemes()[0];
                             return self.first_leg().map(Next::Send);
@@ -229,20 +230,9 @@ impl AuthExchange {
                         });
                     }
                 };
-                let answer = match self.mechanism.step(Some(&token)) {
-                    Ok(a) => a,
-                    // The service refused the Kerberos ticket with an error token: Negotiate
-                    // starts over with NTLM, unless NTLM would not cure it (clock skew).
-                    Err(AuthError::Kerberos(e))
-                        if !matches!(e, super::kerberos::KerberosError::ClockSkew { .. })
-                            && self.mechanism.fall_back() =>
-                    {
-                        tracing::debug!(error = %e, "Kerberos refused by the service");
-                        self.scheme = self.mechanism.schemes()[0];
-                        return self.first_leg().map(Next::Send);
-                    }
-                    Err(e) => return Err(e),
-                };
+                // A server token that fails (Kerberos: it does not verify) is an error, never a
+                // reason to fall back: that would let anyone on the path force NTLM.
+                let answer = self.mechanism.step(Some(&token))?;
                 let authorization = Some(self.mechanism.header(self.scheme, &answer));
                 if !self.mechanism.is_complete() {
                     return Ok(Next::Send(Leg {

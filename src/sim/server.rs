@@ -96,10 +96,18 @@ impl SimulatorBuilder {
         };
         #[cfg(feature = "kerberos")]
         let kerberos: Kerberos = match &self.keytab {
-            Some(k) => Some(
-                crate::auth::kerberos::acceptor::KerberosAcceptor::new(k)
+            // Reading the keytab is file I/O: off the executor.
+            Some(k) => {
+                let k = k.clone();
+                Some(
+                    tokio::task::spawn_blocking(move || {
+                        crate::auth::kerberos::acceptor::KerberosAcceptor::new(&k)
+                    })
+                    .await
+                    .map_err(std::io::Error::other)?
                     .map_err(std::io::Error::other)?,
-            ),
+                )
+            }
             None => None,
         };
         #[cfg(not(feature = "kerberos"))]
@@ -378,7 +386,7 @@ fn unauthorized(host: &Host) -> Response<Full<Bytes>> {
 /// A Kerberos (SPNEGO) token: accepted with the keytab's keys when the host has them, as a
 /// domain member does; the `200` to an empty POST carries the mutual-authentication token.
 #[cfg(feature = "kerberos")]
-fn kerberos(
+async fn kerberos(
     c: &mut ConnState,
     host: &Host,
     scheme: &str,
@@ -390,7 +398,19 @@ fn kerberos(
         return unauthorized(host);
     };
     let binding = c.bindings.as_ref().map(|b| b.application_data().to_vec());
-    match acceptor.accept(&mut c.kerberos_context, binding.as_deref(), token) {
+    // The acceptor reads the keytab and writes the replay cache: off the executor.
+    let mut context = std::mem::take(&mut c.kerberos_context);
+    let token = token.to_vec();
+    let accepted = tokio::task::spawn_blocking(move || {
+        let r = acceptor.accept(&mut context, binding.as_deref(), &token);
+        (context, r)
+    })
+    .await;
+    let Ok((context, accepted)) = accepted else {
+        return response(StatusCode::INTERNAL_SERVER_ERROR, &[], Vec::new(), true);
+    };
+    c.kerberos_context = context;
+    match accepted {
         Ok(Accepted::Continue(out)) => {
             let h = [(
                 WWW_AUTHENTICATE.as_str(),
@@ -432,7 +452,13 @@ fn kerberos(
 }
 
 #[cfg(not(feature = "kerberos"))]
-fn kerberos(_: &mut ConnState, host: &Host, _: &str, _: &[u8], _: bool) -> Response<Full<Bytes>> {
+async fn kerberos(
+    _: &mut ConnState,
+    host: &Host,
+    _: &str,
+    _: &[u8],
+    _: bool,
+) -> Response<Full<Bytes>> {
     unauthorized(host)
 }
 
@@ -487,7 +513,7 @@ async fn handle(
                 return response(StatusCode::BAD_REQUEST, &[], Vec::new(), false);
             };
             if !token.starts_with(b"NTLMSSP\0") {
-                return kerberos(&mut c, host, scheme, &token, body.is_empty());
+                return kerberos(&mut c, host, scheme, &token, body.is_empty()).await;
             }
             match token.get(8..12) {
                 Some([1, 0, 0, 0]) => {

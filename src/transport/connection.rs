@@ -368,6 +368,12 @@ impl Connection {
                         .map_err(|e| self.auth_error(e))?
                         .map(|h| (h, exchange.rejection()));
                     let security = if seal { exchange.take_security() } else { None };
+                    if seal && security.is_none() {
+                        // Never a clear body where sealing was asked for.
+                        return Err(self.auth_error(AuthError::State(
+                            "the authentication gave no sealing context",
+                        )));
+                    }
                     self.auth = AuthState::Ready { security, header };
                     if next == Next::Authenticated {
                         return Ok(None);

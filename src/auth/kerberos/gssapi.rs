@@ -180,6 +180,11 @@ const LIBRARIES: &[&str] = &[
 fn api() -> Result<&'static Api, GssError> {
     static API: OnceLock<Result<Api, String>> = OnceLock::new();
     API.get_or_init(|| {
+        // Apple's x86_64 gssapi.h packs these structures to 2 bytes; our layouts are the
+        // natural ones (Linux, BSD, Apple silicon).
+        if cfg!(all(target_os = "macos", target_arch = "x86_64")) {
+            return Err("Kerberos is not supported on Intel macOS".into());
+        }
         let mut tried = Vec::new();
         let names: Vec<String> = std::env::var("WINRM_IPMI_GSSAPI_LIBRARY")
             .ok()
@@ -370,7 +375,8 @@ fn spnego_set() -> OidSetDesc {
 
 impl Cred {
     /// Initiator credentials from the ccache (`KRB5CCNAME`) or the client keytab
-    /// (`KRB5_CLIENT_KTNAME`), for `name` or the default principal. Reads files only.
+    /// (`KRB5_CLIENT_KTNAME`), for `name` or the default principal. Reads the ccache; with a
+    /// client keytab and no ticket yet, asks the KDC (blocks).
     pub(super) fn initiator(name: Option<&Name>) -> Result<Cred, GssError> {
         let api = api()?;
         let (mut minor, mut handle, mut lifetime) = (0, ptr::null_mut(), 0);
@@ -389,7 +395,7 @@ impl Cred {
             )
         };
         check(api, major, minor)?;
-        Ok(Cred { handle, lifetime }.restricted_to_kerberos(api))
+        Cred { handle, lifetime }.restricted_to_kerberos(api)
     }
 
     /// Initiator credentials from a password: the library asks the KDC for a ticket-granting
@@ -417,7 +423,7 @@ impl Cred {
             )
         };
         check(api, major, minor)?;
-        Ok(Cred { handle, lifetime }.restricted_to_kerberos(api))
+        Cred { handle, lifetime }.restricted_to_kerberos(api)
     }
 
     /// Acceptor credentials from a keytab file (any service principal in it).
@@ -461,8 +467,9 @@ impl Cred {
     }
 
     /// SPNEGO offers Kerberos only: NTLM is ours, not the library's (gss-ntlmssp may be
-    /// installed).
-    fn restricted_to_kerberos(self, api: &Api) -> Cred {
+    /// installed). Without `gss_set_neg_mechs` (old Heimdal) the negotiated mechanism is
+    /// still checked when the context completes.
+    fn restricted_to_kerberos(self, api: &Api) -> Result<Cred, GssError> {
         if let Some(f) = api.set_neg_mechs {
             let set = OidSetDesc {
                 count: 1,
@@ -470,9 +477,10 @@ impl Cred {
             };
             let mut minor = 0;
             // SAFETY: the set outlives the call; the library copies it.
-            unsafe { f(&mut minor, self.handle, &set) };
+            let major = unsafe { f(&mut minor, self.handle, &set) };
+            check(api, major, minor)?;
         }
-        self
+        Ok(self)
     }
 
     /// The principal these credentials are for (`alice@CORP.EXAMPLE`).
@@ -516,6 +524,8 @@ pub(super) struct Context {
     handle: Handle,
     /// The flags the context has, once established.
     pub(super) flags: u32,
+    /// The mechanism the context runs (SPNEGO's choice), as its OID bytes.
+    mech: Vec<u8>,
 }
 
 // SAFETY: a context is used by one thread at a time (it is owned, never shared).
@@ -526,6 +536,7 @@ impl Default for Context {
         Context {
             handle: ptr::null_mut(),
             flags: 0,
+            mech: Vec::new(),
         }
     }
 }
@@ -561,7 +572,9 @@ impl Context {
         let cb = bindings(channel_binding);
         let input = input.map(BufferDesc::from);
         let (mut minor, mut out, mut ret_flags) = (0, BufferDesc::EMPTY, 0);
-        // SAFETY: every pointer is to a live local or to our own handles.
+        let mut actual: *const OidDesc = ptr::null();
+        // SAFETY: every pointer is to a live local or to our own handles; the actual mechanism
+        // OID is the library's (static), read at once.
         let major = unsafe {
             (api.init_sec_context)(
                 &mut minor,
@@ -573,7 +586,7 @@ impl Context {
                 0,
                 cb.as_ref().map_or(ptr::null(), |c| c as *const _),
                 input.as_ref().map_or(ptr::null(), |b| b as *const _),
-                ptr::null_mut(),
+                &mut actual as *mut *const OidDesc as *mut c_void,
                 &mut out,
                 &mut ret_flags,
                 ptr::null_mut(),
@@ -582,6 +595,15 @@ impl Context {
         let token = take_buffer(api, &mut out);
         let major = check(api, major, minor)?;
         self.flags = ret_flags;
+        // SAFETY: a non-null OID from the library points at `length` readable bytes.
+        if let Some(oid) = unsafe { actual.as_ref() }
+            && !oid.elements.is_null()
+        {
+            self.mech = unsafe {
+                std::slice::from_raw_parts(oid.elements as *const u8, oid.length as usize)
+            }
+            .to_vec();
+        }
         Ok(Step {
             token,
             complete: major & GSS_S_CONTINUE_NEEDED == 0,
@@ -627,6 +649,14 @@ impl Context {
         self.flags = ret_flags;
         let complete = major & GSS_S_CONTINUE_NEEDED == 0;
         Ok((Step { token, complete }, principal.filter(|_| complete)))
+    }
+
+    /// Whether the established context runs Kerberos V5 (and not another mechanism SPNEGO
+    /// might have chosen).
+    pub(super) fn is_krb5(&self) -> bool {
+        let krb5 = MECH_KRB5.length as usize;
+        // SAFETY: MECH_KRB5 points at a 'static byte string of that length.
+        self.mech == unsafe { std::slice::from_raw_parts(MECH_KRB5.elements as *const u8, krb5) }
     }
 
     /// The header and padding lengths a sealed message of `len` bytes needs.
@@ -683,11 +713,11 @@ impl Context {
             )
         };
         check(api, major, minor)?;
-        if conf == 0 {
+        if conf == 0 || iov[0].buffer.length != header.len() || iov[2].buffer.length != 0 {
             return Err(GssError::Call {
                 major: 0,
                 minor: 0,
-                message: "the security context did not encrypt".into(),
+                message: "the security context did not encrypt in the WinRM layout".into(),
             });
         }
         Ok(())

@@ -35,6 +35,26 @@ impl Source {
         }
     }
 
+    /// What the cached credentials were acquired for (the password as a hash, never kept).
+    fn key(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        match self {
+            Source::Default => h.update(b"default"),
+            Source::Named(p) => {
+                h.update(b"named\0");
+                h.update(p.as_bytes());
+            }
+            Source::Password(p, password) => {
+                h.update(b"password\0");
+                h.update(p.as_bytes());
+                h.update(b"\0");
+                h.update(password.expose().as_bytes());
+            }
+        }
+        h.finalize().into()
+    }
+
     fn who(&self) -> String {
         match self {
             Source::Default => "the default principal".into(),
@@ -52,11 +72,17 @@ enum Cached {
     Refused(KerberosError),
 }
 
+/// Credentials, for the source they were acquired for.
+struct Slot {
+    key: [u8; 32],
+    cached: Cached,
+}
+
 /// Initiator credentials shared by every connection of one client: one ticket-granting
 /// ticket (one AS exchange for a password), service tickets cached with it. Clones share.
 #[derive(Clone, Default)]
 pub struct TicketCache {
-    inner: Arc<Mutex<Option<Cached>>>,
+    inner: Arc<Mutex<Option<Slot>>>,
 }
 
 impl std::fmt::Debug for TicketCache {
@@ -72,8 +98,9 @@ impl TicketCache {
     /// The credentials for `source`; acquires them (blocking: a password asks the KDC) when
     /// none are held or they are about to expire.
     fn get(&self, source: &Source) -> Result<Arc<Cred>, KerberosError> {
+        let key = source.key();
         let mut slot = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        match &*slot {
+        match slot.as_ref().filter(|s| s.key == key).map(|s| &s.cached) {
             Some(Cached::Ready { cred, until }) if Instant::now() < *until => {
                 return Ok(cred.clone());
             }
@@ -92,10 +119,15 @@ impl TicketCache {
         match acquired {
             Ok(cred) => {
                 let life = Duration::from_secs(cred.lifetime.into());
+                // Renew a minute early; a short-lived ticket at half its life.
+                let keep = life.saturating_sub(RENEW_MARGIN).max(life / 2);
                 let cred = Arc::new(cred);
-                *slot = Some(Cached::Ready {
-                    cred: cred.clone(),
-                    until: Instant::now() + life.saturating_sub(RENEW_MARGIN),
+                *slot = Some(Slot {
+                    key,
+                    cached: Cached::Ready {
+                        cred: cred.clone(),
+                        until: Instant::now() + keep,
+                    },
                 });
                 Ok(cred)
             }
@@ -109,7 +141,10 @@ impl TicketCache {
                             | KerberosError::UnknownUser { .. }
                     )
                 {
-                    *slot = Some(Cached::Refused(e.clone()));
+                    *slot = Some(Slot {
+                        key,
+                        cached: Cached::Refused(e.clone()),
+                    });
                 }
                 Err(e)
             }
@@ -123,7 +158,8 @@ pub fn available() -> Result<(), KerberosError> {
 }
 
 /// Whether a ticket (or a client keytab) is at hand for `account` (`None`: the default
-/// principal), without asking a KDC: what decides whether to prompt for a password.
+/// principal): what decides whether to prompt for a password. Reads the ccache; with a client
+/// keytab and no ticket, the library asks the KDC for one (it blocks).
 pub fn default_credentials_available(account: Option<&str>) -> bool {
     let name = match account {
         None => None,
@@ -186,7 +222,9 @@ impl Mechanism for Kerberos {
         "Kerberos"
     }
     fn schemes(&self) -> &'static [&'static str] {
-        &["Negotiate", "Kerberos"]
+        // Not MS-WSMV's `Kerberos` scheme: it carries a raw krb5 token and its own sealing
+        // protocol; every Windows listener offers `Negotiate`.
+        &["Negotiate"]
     }
     fn connection_bound(&self) -> bool {
         true
@@ -221,18 +259,36 @@ impl Mechanism for Kerberos {
                 challenge,
             )
             .map_err(|e| match (classify(e), challenge) {
-                // A server token that fails for no Kerberos reason: it does not verify.
-                (AuthError::Kerberos(KerberosError::Other(m)), Some(_)) => AuthError::Kerberos(
-                    KerberosError::Mutual(format!("the server's token does not verify: {m}")),
-                ),
+                // A server token that does not verify (or an unauthenticated error token):
+                // the server did not prove its identity. Only clock skew and a refused channel
+                // binding keep their own words.
+                (
+                    AuthError::Kerberos(
+                        e
+                        @ (KerberosError::ClockSkew { .. } | KerberosError::ChannelBinding { .. }),
+                    ),
+                    Some(_),
+                ) => AuthError::Kerberos(e),
+                (AuthError::Kerberos(e), Some(_)) => AuthError::Kerberos(KerberosError::Mutual(
+                    format!("the server's token does not verify: {e}"),
+                )),
                 (other, _) => other,
             })?;
-        self.complete = step.complete;
-        if step.complete && context.flags & flags::MUTUAL == 0 {
-            return Err(AuthError::Kerberos(KerberosError::Mutual(
-                "the server did not prove its identity".into(),
-            )));
+        if step.complete {
+            if context.flags & Self::FLAGS != Self::FLAGS {
+                return Err(AuthError::Kerberos(KerberosError::Mutual(format!(
+                    "the context lacks protections we asked for (flags {:#x}, wanted {:#x}): mutual authentication, replay and sequence detection, integrity and confidentiality",
+                    context.flags,
+                    Self::FLAGS
+                ))));
+            }
+            if !context.is_krb5() {
+                return Err(AuthError::Kerberos(KerberosError::Mutual(
+                    "SPNEGO negotiated a mechanism other than Kerberos".into(),
+                )));
+            }
         }
+        self.complete = step.complete;
         Ok(step.token)
     }
     fn is_complete(&self) -> bool {
@@ -308,6 +364,57 @@ impl MessageSecurity for GssSecurity {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(text: &str) -> Option<KerberosError> {
+        by_text(text).map(|b| b("alice".into(), "HTTP/x".into(), text.into()))
+    }
+
+    #[test]
+    fn cached_credentials_belong_to_their_account() {
+        // A builder cloned with other credentials shares the cache, never the ticket.
+        let pw = |a: &str, p: &str| Source::from(Some(&Credentials::new(a, Password::new(p))));
+        let keys = [
+            Source::Default.key(),
+            pw("alice@R", "").key(),
+            pw("alice@R", "one").key(),
+            pw("alice@R", "two").key(),
+            pw("bob@R", "one").key(),
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(pw("alice@r", "one").key(), pw("alice@R", "one").key());
+    }
+
+    #[test]
+    fn krb5_texts_behind_spnego() {
+        let mit = "Unspecified GSS failure.  Minor code may provide more information: ";
+        assert!(matches!(
+            kind(&format!(
+                "{mit}Server HTTP/nosuch@R not found in Kerberos database"
+            )),
+            Some(KerberosError::UnknownSpn { .. })
+        ));
+        // A user whose name contains "server" is still a user.
+        assert!(matches!(
+            kind(&format!(
+                "{mit}Client 'server-admin@R' not found in Kerberos database"
+            )),
+            Some(KerberosError::UnknownUser { .. })
+        ));
+        assert!(matches!(
+            kind(&format!("{mit}Clock skew too great")),
+            Some(KerberosError::ClockSkew { .. })
+        ));
+        assert!(kind("something else entirely").is_none());
+    }
+}
+
 mod codes {
     pub const C_PRINCIPAL_UNKNOWN: i32 = -1765328378;
     pub const S_PRINCIPAL_UNKNOWN: i32 = -1765328377;
@@ -341,47 +448,61 @@ type Build = fn(String, String, String) -> KerberosError;
 fn by_text(detail: &str) -> Option<Build> {
     let t = detail.to_ascii_lowercase();
     let has = |s: &str| t.contains(s);
-    Some(if has("not found in kerberos database") && has("server") {
-        |_, spn, detail| KerberosError::UnknownSpn { spn, detail }
-    } else if has("not found in kerberos database") {
-        |who, _, detail| KerberosError::UnknownUser { who, detail }
-    } else if has("clock skew too great") {
-        |_, _, detail| KerberosError::ClockSkew { detail }
-    } else if has("preauthentication failed")
-        || has("password incorrect")
-        || has("decrypt integrity check failed")
-    {
-        |who, _, detail| KerberosError::WrongPassword { who, detail }
-    } else if has("ticket expired") {
-        |who, _, detail| KerberosError::Expired { who, detail }
-    } else if has("password has expired") {
-        |who, _, detail| KerberosError::AccountRefused {
-            who,
-            why: "the password has expired",
-            detail,
-        }
-    } else if has("credentials have been revoked") {
-        |who, _, detail| KerberosError::AccountRefused {
-            who,
-            why: "the account is disabled or locked out",
-            detail,
-        }
-    } else if has("cannot contact any kdc")
-        || has("cannot find kdc")
-        || has("resolve network address for kdc")
-    {
-        |_, _, detail| KerberosError::KdcUnreachable { detail }
-    } else if has("does not specify default realm") {
-        |_, _, detail| KerberosError::NoRealm { detail }
-    } else if has("no credentials cache found") || has("matching credential not found") {
-        |who, _, detail| KerberosError::NoTicket { who, detail }
-    } else if has("encryption type") && (has("not supported") || has("no support")) {
-        |_, _, detail| KerberosError::Enctype { detail }
-    } else if has("channel binding") {
-        |_, _, detail| KerberosError::ChannelBinding { detail }
-    } else {
-        return None;
-    })
+    // krb5's "Server <principal> not found in Kerberos database" / "Client '<principal>' not
+    // found ...": the clause that says it starts after the library's last ": ".
+    let not_found = t.find(" not found in kerberos database").map(|end| {
+        let clause = &t[..end];
+        clause[clause.rfind(": ").map_or(0, |i| i + 2)..].to_string()
+    });
+    Some(
+        if not_found
+            .as_deref()
+            .is_some_and(|c| c.starts_with("server "))
+        {
+            |_, spn, detail| KerberosError::UnknownSpn { spn, detail }
+        } else if not_found
+            .as_deref()
+            .is_some_and(|c| c.starts_with("client "))
+        {
+            |who, _, detail| KerberosError::UnknownUser { who, detail }
+        } else if has("clock skew too great") {
+            |_, _, detail| KerberosError::ClockSkew { detail }
+        } else if has("preauthentication failed")
+            || has("password incorrect")
+            || has("decrypt integrity check failed")
+        {
+            |who, _, detail| KerberosError::WrongPassword { who, detail }
+        } else if has("ticket expired") {
+            |who, _, detail| KerberosError::Expired { who, detail }
+        } else if has("password has expired") {
+            |who, _, detail| KerberosError::AccountRefused {
+                who,
+                why: "the password has expired",
+                detail,
+            }
+        } else if has("credentials have been revoked") {
+            |who, _, detail| KerberosError::AccountRefused {
+                who,
+                why: "the account is disabled or locked out",
+                detail,
+            }
+        } else if has("cannot contact any kdc")
+            || has("cannot find kdc")
+            || has("resolve network address for kdc")
+        {
+            |_, _, detail| KerberosError::KdcUnreachable { detail }
+        } else if has("does not specify default realm") {
+            |_, _, detail| KerberosError::NoRealm { detail }
+        } else if has("no credentials cache found") || has("matching credential not found") {
+            |who, _, detail| KerberosError::NoTicket { who, detail }
+        } else if has("encryption type") && (has("not supported") || has("no support")) {
+            |_, _, detail| KerberosError::Enctype { detail }
+        } else if has("channel binding") {
+            |_, _, detail| KerberosError::ChannelBinding { detail }
+        } else {
+            return None;
+        },
+    )
 }
 
 /// A GSSAPI failure in an administrator's words (the library's text kept as detail).
