@@ -46,6 +46,10 @@ pub struct Global {
     /// WinRM transport: http (5985, NTLM message encryption) or https (5986).
     #[arg(long, global = true, value_enum, default_value_t = Transport::Http)]
     pub transport: Transport,
+    /// Do not keep sensor records on disk between runs ($XDG_CACHE_HOME/winrm-ipmi/sdr); they
+    /// are still shared between the hosts of one run.
+    #[arg(long, global = true)]
+    pub no_sdr_cache: bool,
     /// Authentication. negotiate: Kerberos when a ticket can be had for the host, else NTLM.
     #[arg(long, global = true, value_enum, default_value_t = Auth::Negotiate)]
     pub auth: Auth,
@@ -141,6 +145,16 @@ pub enum Command {
     },
     /// Host name and OS (WMI) beside the BMC's IP, MAC, firmware and GUID.
     Correlate,
+    /// Sensor Data Records: `sdr list|elist [full|compact|event]`, as ipmitool.
+    Sdr {
+        #[command(subcommand)]
+        what: SdrCommand,
+    },
+    /// Sensors with thresholds: `sensor list`, as ipmitool.
+    Sensor {
+        #[command(subcommand)]
+        what: SensorCommand,
+    },
     /// Run simulated Windows hosts (WinRM with a BMC behind Microsoft_IPMI) on 127.0.0.1.
     #[cfg(feature = "sim")]
     Sim(SimArgs),
@@ -249,6 +263,39 @@ pub enum LanCommand {
         /// Channel (default: every LAN channel found).
         channel: Option<u8>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum SdrCommand {
+    /// Name, reading and status of every sensor.
+    List {
+        /// Which records (default: full and compact sensor records).
+        #[arg(value_enum)]
+        which: Option<SdrFilter>,
+    },
+    /// Name, number, status, entity and reading (or asserted states).
+    Elist {
+        /// Which records (default: full and compact sensor records).
+        #[arg(value_enum)]
+        which: Option<SdrFilter>,
+    },
+}
+
+/// Which SDR records `sdr list` shows.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SdrFilter {
+    /// Full sensor records.
+    Full,
+    /// Compact sensor records.
+    Compact,
+    /// Event-only records.
+    Event,
+}
+
+#[derive(Subcommand)]
+pub enum SensorCommand {
+    /// Every sensor with its reading, units, status and thresholds.
+    List,
 }
 
 #[derive(Subcommand)]

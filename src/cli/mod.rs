@@ -81,7 +81,7 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         command => {
-            let op = match Op::from_command(command) {
+            let op = match Op::from_command(command, &cli.global) {
                 Ok(op) => op,
                 Err(e) => return usage(&e),
             };

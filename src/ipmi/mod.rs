@@ -27,13 +27,18 @@
 
 pub mod app;
 mod bmc;
+pub mod chassis;
 mod completion;
+pub mod dcmi;
 mod error;
 pub mod lan;
+pub mod names;
 mod netfn;
 mod raw;
 mod retry;
+pub mod sdr;
 pub mod sel;
+pub mod sensor;
 pub mod sysinfo;
 #[cfg(all(test, feature = "sim"))]
 mod test_support;

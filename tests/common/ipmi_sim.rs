@@ -39,6 +39,8 @@ pub fn peers_present(test: &str) -> bool {
     false
 }
 
+/// `ipmitool -I lanplus` against the simulator, in the C locale and UTC (so its dates are
+/// comparable), with `args`.
 pub fn ipmitool(sim: &IpmiSim, args: &[String]) -> std::process::Output {
     let port = sim.port.to_string();
     let mut all: Vec<&str> = vec![
@@ -56,10 +58,25 @@ pub fn ipmitool(sim: &IpmiSim, args: &[String]) -> std::process::Output {
         "adminpass",
     ];
     all.extend(args.iter().map(String::as_str));
-    Command::new("ipmitool").args(&all).output().unwrap()
+    Command::new("ipmitool")
+        .args(&all)
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C")
+        .output()
+        .unwrap()
+}
+
+/// ipmi_sim with the catalog configuration (`tests/peers/ipmi_sim/catalog*`): sensors of
+/// every kind, FRU devices, SEL entries, users with known weaknesses, chassis control.
+pub fn start_catalog_sim() -> IpmiSim {
+    start_with("catalog-lan.conf.in", "catalog.emu")
 }
 
 pub fn start_ipmi_sim() -> IpmiSim {
+    start_with("lan.conf.in", "sim.emu")
+}
+
+fn start_with(conf: &str, emu: &str) -> IpmiSim {
     let port = std::net::UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -69,15 +86,16 @@ pub fn start_ipmi_sim() -> IpmiSim {
         std::env::temp_dir().join(format!("winrm-ipmi-ipmisim-{}-{port}", std::process::id()));
     std::fs::create_dir_all(dir.join("state")).unwrap();
     let peers = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/ipmi_sim");
-    let conf = std::fs::read_to_string(format!("{peers}/lan.conf.in"))
+    let conf = std::fs::read_to_string(format!("{peers}/{conf}"))
         .unwrap()
-        .replace("@PORT@", &port.to_string());
+        .replace("@PORT@", &port.to_string())
+        .replace("@DIR@", &dir.display().to_string());
     std::fs::write(dir.join("lan.conf"), conf).unwrap();
     let child = Command::new("ipmi_sim")
         .arg("-c")
         .arg(dir.join("lan.conf"))
         .arg("-f")
-        .arg(format!("{peers}/sim.emu"))
+        .arg(format!("{peers}/{emu}"))
         .arg("-s")
         .arg(dir.join("state"))
         .arg("-n")

@@ -6,8 +6,11 @@ use winrm_ipmi::ipmi::sysinfo::{self, StringEncoding};
 use winrm_ipmi::ipmi::{self, IpmiError, RawRequest, lan};
 use winrm_ipmi::{Client, Error};
 
-use super::args::{Command, LanCommand, McCommand, SysinfoCommand};
+use super::args::{Command, Global, LanCommand, McCommand, SysinfoCommand};
 use super::render;
+
+mod catalog;
+pub use catalog::Catalog;
 
 /// One host's result.
 pub struct HostOutput {
@@ -29,6 +32,8 @@ pub enum Op {
     SysinfoSet(SystemInfoParameter, String),
     SetOsName,
     Correlate,
+    /// The in-band catalog: sensors, FRU, SEL, chassis, ...
+    Catalog(Catalog),
 }
 
 fn label(p: SystemInfoParameter) -> String {
@@ -38,7 +43,10 @@ fn label(p: SystemInfoParameter) -> String {
 
 impl Op {
     /// Checks a command's arguments (before any traffic).
-    pub fn from_command(c: Command) -> Result<Op, String> {
+    pub fn from_command(c: Command, g: &Global) -> Result<Op, String> {
+        if let Some(catalog) = Catalog::from_command(&c, g)? {
+            return Ok(Op::Catalog(catalog));
+        }
         Ok(match c {
             Command::Raw(raw) => Op::Raw(raw.request()?),
             Command::Mc {
@@ -87,6 +95,7 @@ impl Op {
     pub async fn run(&self, client: &Client) -> Result<HostOutput, Error> {
         let bmc = client.ipmi().await?;
         match self {
+            Op::Catalog(c) => c.run(client, &bmc).await,
             Op::Raw(request) => {
                 let r = bmc.raw(request.clone()).await?;
                 let data = r.into_success(request.netfn(), request.cmd())?;

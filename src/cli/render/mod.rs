@@ -6,6 +6,8 @@ use winrm_ipmi::ipmi::CompletionCode;
 use winrm_ipmi::ipmi::app::{DeviceId, SystemGuid};
 use winrm_ipmi::ipmi::lan::LanConfig;
 
+pub mod sensors;
+
 /// `ipmitool raw`'s output: ` %02x` per byte, a newline every 16 bytes and at the end.
 pub fn raw(data: &[u8]) -> String {
     let mut out = String::new();

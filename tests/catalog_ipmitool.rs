@@ -1,0 +1,128 @@
+//! The in-band catalog against ipmitool: OpenIPMI's ipmi_sim (tests/peers/ipmi_sim/catalog*:
+//! threshold and discrete sensors, FRU devices, SEL entries, users, chassis control) behind a
+//! simulated Windows host; each `winrm-ipmi` command's text must be exactly what
+//! `ipmitool -I lanplus` prints against the same ipmi_sim (C locale, UTC). Values that change
+//! on their own are normalised, and named where they are.
+
+mod common;
+
+use assert_cmd::Command;
+use common::ipmi_sim::{IpmiSim, ipmitool, peers_present, start_catalog_sim};
+use winrm_ipmi::auth::Password;
+use winrm_ipmi::sim::{HostConfig, LanTarget, Simulator};
+
+struct Bench {
+    bmc: IpmiSim,
+    _sim: Simulator,
+    endpoint: String,
+    cache: tempdir::Dir,
+}
+
+mod tempdir {
+    /// A directory removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+async fn bench(name: &str) -> Option<Bench> {
+    if !peers_present(name) {
+        return None;
+    }
+    let bmc = start_catalog_sim();
+    let mut host = HostConfig::numbered(0);
+    host.forward_to = Some(LanTarget {
+        address: format!("127.0.0.1:{}", bmc.port),
+        user: "admin".into(),
+        password: Password::new("adminpass"),
+    });
+    let sim = Simulator::builder().host(host).start().await.unwrap();
+    let endpoint = sim.endpoints()[0].clone();
+    let cache =
+        std::env::temp_dir().join(format!("winrm-ipmi-sdrcache-{name}-{}", std::process::id()));
+    Some(Bench {
+        bmc,
+        _sim: sim,
+        endpoint,
+        cache: tempdir::Dir(cache),
+    })
+}
+
+impl Bench {
+    fn ours(&self, args: &[&str]) -> std::process::Output {
+        Command::cargo_bin("winrm-ipmi")
+            .unwrap()
+            .env("WINRM_PASSWORD", "Sim-Passw0rd!")
+            .env("XDG_CACHE_HOME", &self.cache.0)
+            .env("TZ", "UTC")
+            .env("LC_ALL", "C")
+            .args(["-H", &self.endpoint, "-U", "Administrator"])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn theirs(&self, args: &[&str]) -> std::process::Output {
+        ipmitool(
+            &self.bmc,
+            &args.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+    }
+
+    /// Both outputs, which must be equal after `normalise`.
+    fn same(&self, args: &[&str], normalise: fn(&str) -> String) {
+        let theirs = self.theirs(args);
+        let ours = self.ours(args);
+        assert!(
+            theirs.status.success(),
+            "ipmitool {args:?}: {}",
+            String::from_utf8_lossy(&theirs.stderr)
+        );
+        assert!(
+            ours.status.success(),
+            "winrm-ipmi {args:?}: {}",
+            String::from_utf8_lossy(&ours.stderr)
+        );
+        let (t, o) = (
+            normalise(&String::from_utf8_lossy(&theirs.stdout)),
+            normalise(&String::from_utf8_lossy(&ours.stdout)),
+        );
+        assert!(
+            !t.trim().is_empty(),
+            "ipmitool printed nothing for {args:?}"
+        );
+        assert_eq!(o, t, "`{}` differs from ipmitool's", args.join(" "));
+    }
+}
+
+fn as_is(s: &str) -> String {
+    s.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdr_and_sensor_lists_match_ipmitool() {
+    let Some(b) = bench("sdr and sensor lists").await else {
+        return;
+    };
+    for args in [
+        &["sdr", "list"][..],
+        &["sdr", "elist"],
+        &["sdr", "list", "full"],
+        &["sdr", "list", "compact"],
+        &["sdr", "elist", "compact"],
+        &["sdr", "list", "event"],
+        &["sdr", "elist", "event"],
+        &["sensor", "list"],
+    ] {
+        b.same(args, as_is);
+    }
+    // The second run of a command reads the sensor records from the disk cache, and prints
+    // the same.
+    let json = b.ours(&["--output", "json", "sdr", "list"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["result"]["sdr_cache"], "disk", "{v}");
+    b.same(&["sdr", "elist"], as_is);
+}
