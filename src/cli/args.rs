@@ -155,6 +155,37 @@ pub enum Command {
         #[command(subcommand)]
         what: SensorCommand,
     },
+    /// FRU inventory: `fru print [id]` (every FRU device when none is given).
+    Fru {
+        #[command(subcommand)]
+        what: FruCommand,
+    },
+    /// System Event Log: `sel info|list|elist|clear`.
+    Sel {
+        #[command(subcommand)]
+        what: SelCommand,
+    },
+    /// Chassis: `chassis status`, `chassis power status|on|off|cycle|reset|soft|diag`,
+    /// `chassis bootdev <dev> [options=persistent,efiboot]`, `chassis identify [seconds|force]`.
+    Chassis {
+        #[command(subcommand)]
+        what: ChassisCommand,
+    },
+    /// DCMI: `dcmi power reading`.
+    Dcmi {
+        #[command(subcommand)]
+        what: DcmiCommand,
+    },
+    /// Users: `user list [channel]`.
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
+    },
+    /// Channels: `channel info [channel]`.
+    Channel {
+        #[command(subcommand)]
+        what: ChannelCommand,
+    },
     /// Run simulated Windows hosts (WinRM with a BMC behind Microsoft_IPMI) on 127.0.0.1.
     #[cfg(feature = "sim")]
     Sim(SimArgs),
@@ -254,6 +285,103 @@ pub enum McCommand {
     Info,
     /// The system GUID (like `ipmitool mc guid`).
     Guid,
+    /// The BMC's self-test results.
+    Selftest,
+    /// The watchdog timer: `mc watchdog get`.
+    Watchdog {
+        #[command(subcommand)]
+        what: WatchdogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum WatchdogCommand {
+    /// Read the watchdog timer.
+    Get,
+}
+
+#[derive(Subcommand)]
+pub enum FruCommand {
+    /// Print every FRU device, or one.
+    Print {
+        /// FRU device ID (0-255).
+        #[arg(value_parser = parse_byte)]
+        id: Option<u8>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SelCommand {
+    /// Version, entries, free space, times.
+    Info,
+    /// Every entry.
+    List,
+    /// Every entry with sensor names and threshold readings.
+    Elist,
+    /// Clear the SEL (reservation first).
+    Clear,
+}
+
+#[derive(Subcommand)]
+pub enum ChassisCommand {
+    /// Power, faults, restore policy, last power event.
+    Status,
+    /// `status`, or a power action: on, off, cycle, reset, soft, diag (more than one host
+    /// needs --yes).
+    Power {
+        /// status|on|off|cycle|reset|soft|diag (also up, down, acpi).
+        action: String,
+        /// Carry out a power action on more than one host.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Boot from this device next time: none, pxe, disk, safe, diag, cdrom, bios, floppy.
+    Bootdev {
+        device: String,
+        /// `options=persistent,efiboot` as ipmitool takes it.
+        options: Option<String>,
+        /// Every boot, not only the next (ipmitool: options=persistent).
+        #[arg(long)]
+        persistent: bool,
+        /// EFI boot (ipmitool: options=efiboot).
+        #[arg(long)]
+        efi: bool,
+    },
+    /// Light the identify LED for N seconds (0 off, default 15), or `force` (indefinitely).
+    Identify { interval: Option<String> },
+}
+
+#[derive(Subcommand)]
+pub enum DcmiCommand {
+    /// `dcmi power reading`.
+    Power {
+        #[command(subcommand)]
+        what: DcmiPowerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DcmiPowerCommand {
+    /// Current, minimum, maximum and average power.
+    Reading,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Every user ID of a channel (default: the current channel, 0x0e).
+    List {
+        #[arg(value_parser = parse_byte)]
+        channel: Option<u8>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ChannelCommand {
+    /// Medium, protocol, sessions and (LAN) access settings.
+    Info {
+        #[arg(value_parser = parse_byte)]
+        channel: Option<u8>,
+    },
 }
 
 #[derive(Subcommand)]

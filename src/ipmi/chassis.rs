@@ -280,3 +280,42 @@ impl IpmiCommand for SetBootDevice {
         Ok(())
     }
 }
+
+/// `chassis bootdev` as ipmitool sends it (Set System Boot Options, §28.13): set in progress
+/// (parameter 0 = 1), clear the BIOS boot-info acknowledgement (parameter 4), the boot flags
+/// (parameter 5), commit-write (parameter 0 = 2), set complete (parameter 0 = 0). A BMC
+/// without set-in-progress gets the rest without it.
+pub async fn set_boot_device<B: super::Bmc + ?Sized>(
+    bmc: &B,
+    device: SetBootDevice,
+) -> Result<(), B::Error> {
+    use super::{IpmiError, NetFn, RawRequest};
+    let set = |data: Vec<u8>| RawRequest::new(NetFn::Chassis, 0x08, data);
+    let in_progress = bmc
+        .request(set(vec![0x00, 0x01])?)
+        .await?
+        .completion
+        .is_success();
+    // Acknowledge flags: a BMC may refuse; ipmitool goes on, and so do we.
+    let _ = bmc.request(set(vec![0x04, 0x01, 0x01])?).await?;
+    let mut flags = vec![0x05];
+    flags.extend_from_slice(&device.flags());
+    let r = bmc.request(set(flags)?).await?;
+    let outcome = if r.completion.is_success() {
+        if in_progress {
+            let _ = bmc.request(set(vec![0x00, 0x02])?).await?;
+        }
+        Ok(())
+    } else {
+        Err(IpmiError::Completion {
+            netfn: NetFn::Chassis,
+            cmd: 0x08,
+            code: r.completion,
+        }
+        .into())
+    };
+    if in_progress {
+        let _ = bmc.request(set(vec![0x00, 0x00])?).await?;
+    }
+    outcome
+}

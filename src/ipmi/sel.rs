@@ -189,3 +189,58 @@ mod tests {
         assert!(read_sel(&bmc).await.unwrap().is_empty());
     }
 }
+
+/// Get SEL Info (§31.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SelInfo {
+    /// SEL version (51h: IPMI 1.5/2.0).
+    pub version: u8,
+    /// Entries.
+    pub entries: u16,
+    /// Free space in bytes.
+    pub free: u16,
+    /// Most recent addition.
+    pub last_add: u32,
+    /// Most recent erase.
+    pub last_erase: u32,
+    /// Operation support (overflow bit 7, delete 3, partial add 2, reserve 1, allocation info 0).
+    pub operations: u8,
+}
+
+/// Reads the SEL's info.
+pub async fn sel_info<B: Bmc + ?Sized>(bmc: &B) -> Result<SelInfo, B::Error> {
+    let d = super::mc::call(bmc, NetFn::Storage, 0x40, vec![], "Get SEL Info", 14).await?;
+    let word = |i: usize| u16::from_le_bytes([d[i], d[i + 1]]);
+    let dword = |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+    Ok(SelInfo {
+        version: d[0],
+        entries: word(1),
+        free: word(3),
+        last_add: dword(5),
+        last_erase: dword(9),
+        operations: d[13],
+    })
+}
+
+/// Clears the SEL: Reserve SEL, then Clear SEL ('CLR', initiate erase), renewing a reservation
+/// cancelled in between once. The erase is not waited for (as ipmitool does not).
+pub async fn clear_sel<B: Bmc + ?Sized>(bmc: &B) -> Result<(), B::Error> {
+    let mut renewed = false;
+    loop {
+        let [r0, r1] = reserve(bmc).await?.to_le_bytes();
+        let request = RawRequest::new(NetFn::Storage, 0x47, vec![r0, r1, b'C', b'L', b'R', 0xAA])?;
+        let r = bmc.request(request).await?;
+        match r.completion {
+            CompletionCode::Normal => return Ok(()),
+            CompletionCode::ReservationCanceled if !renewed => renewed = true,
+            code => {
+                return Err(IpmiError::Completion {
+                    netfn: NetFn::Storage,
+                    cmd: 0x47,
+                    code,
+                }
+                .into());
+            }
+        }
+    }
+}

@@ -2,12 +2,22 @@
 //! Each command gives ipmitool's text for one host, typed JSON, and columns for tables.
 
 use serde_json::json;
-use winrm_ipmi::ipmi::sdr::{CacheOutcome, SdrCache};
-use winrm_ipmi::ipmi::sensor;
+use winrm_ipmi::ipmi::app::GetDeviceId;
+use winrm_ipmi::ipmi::chassis::{
+    self, BootDevice, ChassisControl, ChassisIdentify, GetChassisStatus, PowerAction, SetBootDevice,
+};
+use winrm_ipmi::ipmi::dcmi::GetPowerReading;
+use winrm_ipmi::ipmi::fru::{self, FruRead};
+use winrm_ipmi::ipmi::sdr::{CacheOutcome, RecordKind, SdrCache};
+use winrm_ipmi::ipmi::{self, mc, sel, sensor};
 use winrm_ipmi::{Client, Error, IpmiBmc};
 
 use super::HostOutput;
-use crate::cli::args::{Command, Global, SdrCommand, SdrFilter, SensorCommand};
+use crate::cli::args::{
+    ChannelCommand, ChassisCommand, Command, DcmiCommand, DcmiPowerCommand, FruCommand, Global,
+    McCommand, SdrCommand, SdrFilter, SelCommand, SensorCommand, UserCommand, WatchdogCommand,
+};
+use crate::cli::render::catalog as text;
 use crate::cli::render::sensors as render;
 
 /// A catalog command, ready to run on any number of hosts.
@@ -20,6 +30,56 @@ pub enum Catalog {
     },
     /// `sensor list`.
     SensorList { cache: SdrCache },
+    /// `fru print [id]`.
+    FruPrint { id: Option<u8>, cache: SdrCache },
+    /// `sel info`.
+    SelInfo,
+    /// `sel list` / `sel elist` (with sensor names from the SDRs).
+    SelList { cache: Option<SdrCache> },
+    /// `sel clear`.
+    SelClear,
+    /// `chassis status`.
+    ChassisStatus,
+    /// `chassis power status`.
+    PowerStatus,
+    /// `chassis power <action>`.
+    Power(PowerAction),
+    /// `chassis bootdev`, with the device word as typed.
+    Bootdev(SetBootDevice, String),
+    /// `chassis identify`.
+    Identify(ChassisIdentify),
+    /// `dcmi power reading`.
+    DcmiPower,
+    /// `mc selftest`.
+    Selftest,
+    /// `mc watchdog get`.
+    Watchdog,
+    /// `user list [channel]`.
+    UserList(u8),
+    /// `channel info [channel]`.
+    ChannelInfo(u8),
+}
+
+/// A power word as ipmitool takes it.
+fn power_action(word: &str) -> Option<PowerAction> {
+    Some(match word {
+        "on" | "up" => PowerAction::On,
+        "off" | "down" => PowerAction::Off,
+        "cycle" => PowerAction::Cycle,
+        "reset" => PowerAction::Reset,
+        "soft" | "acpi" => PowerAction::Soft,
+        "diag" => PowerAction::Diag,
+        _ => return None,
+    })
+}
+
+fn channel(c: Option<u8>) -> Result<u8, String> {
+    match c.unwrap_or(0x0E) {
+        c @ (0..=0x0B | 0x0E | 0x0F) => Ok(c),
+        c => Err(format!(
+            "channel {c:#04x} is invalid: channels are 0x00-0x0b, 0x0e (current) and 0x0f"
+        )),
+    }
 }
 
 fn cache(g: &Global) -> SdrCache {
@@ -57,6 +117,107 @@ impl Catalog {
             Command::Sensor {
                 what: SensorCommand::List,
             } => Catalog::SensorList { cache: cache(g) },
+            Command::Fru {
+                what: FruCommand::Print { id },
+            } => Catalog::FruPrint {
+                id: *id,
+                cache: cache(g),
+            },
+            Command::Sel { what } => match what {
+                SelCommand::Info => Catalog::SelInfo,
+                SelCommand::List => Catalog::SelList { cache: None },
+                SelCommand::Elist => Catalog::SelList {
+                    cache: Some(cache(g)),
+                },
+                SelCommand::Clear => Catalog::SelClear,
+            },
+            Command::Chassis { what } => match what {
+                ChassisCommand::Status => Catalog::ChassisStatus,
+                ChassisCommand::Power { action, .. } if action == "status" => Catalog::PowerStatus,
+                ChassisCommand::Power { action, yes } => {
+                    let a = power_action(action).ok_or_else(|| {
+                        format!("invalid chassis power command {action:?}: status, on, off, cycle, reset, soft, diag")
+                    })?;
+                    if !yes && g.hosts.len() + usize::from(g.hosts_file.is_some()) != 1 {
+                        return Err(format!(
+                            "chassis power {action} on more than one host needs --yes"
+                        ));
+                    }
+                    Catalog::Power(a)
+                }
+                ChassisCommand::Bootdev {
+                    device,
+                    options,
+                    persistent,
+                    efi,
+                } => {
+                    let d = BootDevice::parse(device.strip_prefix("force_").unwrap_or(device))
+                        .ok_or_else(|| format!("invalid boot device {device:?}: none, pxe, disk, safe, diag, cdrom, bios, floppy"))?;
+                    let mut boot = SetBootDevice {
+                        device: d,
+                        persistent: *persistent,
+                        efi: *efi,
+                    };
+                    if let Some(o) = options {
+                        let list = o.strip_prefix("options=").ok_or_else(|| {
+                            format!(
+                                "{o:?}: give options=persistent,efiboot (or --persistent, --efi)"
+                            )
+                        })?;
+                        for opt in list.split(',') {
+                            match opt {
+                                "persistent" => boot.persistent = true,
+                                "efiboot" => boot.efi = true,
+                                other => {
+                                    return Err(format!(
+                                        "invalid option {other:?}: persistent, efiboot"
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    Catalog::Bootdev(boot, device.clone())
+                }
+                ChassisCommand::Identify { interval } => {
+                    Catalog::Identify(match interval.as_deref() {
+                        None => ChassisIdentify {
+                            seconds: None,
+                            force: false,
+                        },
+                        Some("force") => ChassisIdentify {
+                            seconds: None,
+                            force: true,
+                        },
+                        Some(n) => ChassisIdentify {
+                            seconds: Some(crate::cli::args::parse_byte(n).map_err(|_| {
+                                format!("invalid interval {n:?}: seconds 0-255, or force")
+                            })?),
+                            force: false,
+                        },
+                    })
+                }
+            },
+            Command::Dcmi {
+                what:
+                    DcmiCommand::Power {
+                        what: DcmiPowerCommand::Reading,
+                    },
+            } => Catalog::DcmiPower,
+            Command::Mc {
+                what: McCommand::Selftest,
+            } => Catalog::Selftest,
+            Command::Mc {
+                what:
+                    McCommand::Watchdog {
+                        what: WatchdogCommand::Get,
+                    },
+            } => Catalog::Watchdog,
+            Command::User {
+                what: UserCommand::List { channel: c },
+            } => Catalog::UserList(channel(*c)?),
+            Command::Channel {
+                what: ChannelCommand::Info { channel: c },
+            } => Catalog::ChannelInfo(channel(*c)?),
             _ => return Ok(None),
         }))
     }
@@ -106,8 +267,233 @@ impl Catalog {
                 }
                 Ok(sensor_output(text, &sensors, from))
             }
+            Catalog::FruPrint { id, cache } => fru_print(bmc, *id, cache).await,
+            Catalog::SelInfo => {
+                let i = sel::sel_info(bmc).await?;
+                Ok(HostOutput {
+                    text: text::sel_info(&i),
+                    columns: vec![
+                        ("entries", i.entries.to_string()),
+                        ("free_bytes", i.free.to_string()),
+                    ],
+                    json: json!(i),
+                })
+            }
+            Catalog::SelList { cache } => {
+                let records = sel::read_sel(bmc).await?;
+                let sdrs = match cache {
+                    Some(c) if !records.is_empty() => Some(c.records(bmc).await?.0),
+                    _ => None,
+                };
+                let mut out = String::new();
+                for r in &records {
+                    text::sel_line(&mut out, r, sdrs.as_deref().map(|v| v.as_slice()));
+                }
+                Ok(HostOutput {
+                    text: out,
+                    columns: vec![("entries", records.len().to_string())],
+                    json: json!({"entries": records}),
+                })
+            }
+            Catalog::SelClear => {
+                sel::clear_sel(bmc).await?;
+                Ok(done(
+                    "Clearing SEL.  Please allow a few seconds to erase.\n",
+                    json!({"cleared": true}),
+                ))
+            }
+            Catalog::ChassisStatus => {
+                let s = ipmi::execute(bmc, GetChassisStatus).await?;
+                Ok(HostOutput {
+                    text: text::chassis_status(&s),
+                    columns: vec![
+                        ("power", if s.power_on { "on" } else { "off" }.into()),
+                        ("intrusion", s.intrusion.to_string()),
+                        (
+                            "faults",
+                            (s.main_power_fault
+                                || s.power_control_fault
+                                || s.drive_fault
+                                || s.cooling_fault)
+                                .to_string(),
+                        ),
+                    ],
+                    json: json!(s),
+                })
+            }
+            Catalog::PowerStatus => {
+                let s = ipmi::execute(bmc, GetChassisStatus).await?;
+                let on = if s.power_on { "on" } else { "off" };
+                Ok(HostOutput {
+                    text: format!("Chassis Power is {on}\n"),
+                    columns: vec![("power", on.into())],
+                    json: json!({"power": on}),
+                })
+            }
+            Catalog::Power(a) => match ipmi::execute(bmc, ChassisControl(*a)).await {
+                Ok(()) => Ok(done(
+                    &text::power_control(*a),
+                    json!({"action": a, "done": true}),
+                )),
+                // The host went down with the connection that carried the command: the BMC
+                // took it (nothing is re-sent), so it is done.
+                Err(e) if a.stops_the_host() && e.maybe_delivered() => Ok(done(
+                    &text::power_control(*a),
+                    json!({"action": a, "done": true, "connection_lost": true}),
+                )),
+                Err(e) => Err(e),
+            },
+            Catalog::Bootdev(boot, word) => {
+                chassis::set_boot_device(bmc, *boot).await?;
+                Ok(done(
+                    &format!("Set Boot Device to {word}\n"),
+                    json!({"boot_device": boot.device, "persistent": boot.persistent, "efi": boot.efi}),
+                ))
+            }
+            Catalog::Identify(i) => {
+                ipmi::execute(bmc, *i).await?;
+                Ok(done(
+                    &text::identify(i.seconds, i.force),
+                    json!({"seconds": i.seconds, "force": i.force}),
+                ))
+            }
+            Catalog::DcmiPower => {
+                let p = ipmi::execute(bmc, GetPowerReading).await?;
+                Ok(HostOutput {
+                    text: text::dcmi_power(&p),
+                    columns: vec![
+                        ("watts", p.current_watts.to_string()),
+                        ("average_watts", p.average_watts.to_string()),
+                    ],
+                    json: json!(p),
+                })
+            }
+            Catalog::Selftest => {
+                let (code, detail) = mc::self_test(bmc).await?;
+                let (out, ok) = text::selftest(code, detail);
+                let result = HostOutput {
+                    text: out,
+                    columns: vec![("selftest", format!("{code:02x}"))],
+                    json: json!({"code": code, "detail": detail, "passed": code == 0x55}),
+                };
+                if ok {
+                    Ok(result)
+                } else {
+                    Err(Error::Ipmi(ipmi::IpmiError::InvalidArgument(format!(
+                        "self test result {code:#04x} (detail {detail:#04x}): {}",
+                        result.text.trim()
+                    ))))
+                }
+            }
+            Catalog::Watchdog => {
+                let w = mc::watchdog(bmc).await?;
+                Ok(HostOutput {
+                    text: text::watchdog(&w),
+                    columns: vec![("running", (w.timer_use & 0x40 != 0).to_string())],
+                    json: json!(w),
+                })
+            }
+            Catalog::UserList(c) => {
+                let users = mc::users(bmc, *c).await?;
+                let enabled: Vec<&str> = users
+                    .iter()
+                    .filter(|u| u.can_log_on() && !u.name.is_empty())
+                    .map(|u| u.name.as_str())
+                    .collect();
+                Ok(HostOutput {
+                    text: text::user_list(&users),
+                    columns: vec![("users", enabled.join(" "))],
+                    json: json!({"users": users}),
+                })
+            }
+            Catalog::ChannelInfo(c) => {
+                let info = mc::channel_info(bmc, *c).await?;
+                let access = if info.is_lan() {
+                    Some((
+                        mc::channel_access(bmc, info.channel, true).await?.0,
+                        mc::channel_access(bmc, info.channel, false).await?.0,
+                    ))
+                } else {
+                    None
+                };
+                Ok(HostOutput {
+                    text: text::channel_info(&info, access),
+                    columns: vec![
+                        ("channel", info.channel.to_string()),
+                        ("medium", info.medium.to_string()),
+                    ],
+                    json: json!({"info": info, "access": access}),
+                })
+            }
         }
     }
+}
+
+/// A command that changes something: its line, and JSON.
+fn done(line: &str, json: serde_json::Value) -> HostOutput {
+    HostOutput {
+        text: line.to_string(),
+        columns: vec![("result", line.trim().to_string())],
+        json,
+    }
+}
+
+/// `fru print`: one device (no header), or every device: the BMC's own FRU 0 when it has a
+/// FRU inventory, then each logical FRU locator of the SDRs, each followed by a blank line.
+async fn fru_print(bmc: &IpmiBmc, id: Option<u8>, cache: &SdrCache) -> Result<HostOutput, Error> {
+    let mut out = String::new();
+    let mut all = Vec::new();
+    let one = |out: &mut String, r: FruRead, all: &mut Vec<serde_json::Value>, id: u8| match r {
+        FruRead::Ok(f) => {
+            text::fru(out, &f);
+            all.push(json!({"id": id, "fru": f}));
+        }
+        FruRead::NotPresent(code) => {
+            out.push_str(&format!(
+                " Device not present ({})\n",
+                crate::cli::render::completion_text(code)
+            ));
+            all.push(json!({"id": id, "present": false}));
+        }
+    };
+    match id {
+        Some(id) => {
+            let r = fru::read_fru(bmc, id).await?;
+            one(&mut out, r, &mut all, id);
+        }
+        None => {
+            out.push_str("FRU Device Description : Builtin FRU Device (ID 0)\n");
+            let device = ipmi::execute(bmc, GetDeviceId).await?;
+            if device.additional_support.fru_inventory {
+                let r = fru::read_fru(bmc, 0).await?;
+                one(&mut out, r, &mut all, 0);
+                out.push('\n');
+            }
+            let (records, _) = cache.records(bmc).await?;
+            for r in records.iter() {
+                let RecordKind::FruLocator(l) = &r.kind else {
+                    continue;
+                };
+                let supported = l.device_type == 0x10
+                    || (l.device_type_modifier == 0x02 && (0x08..=0x0F).contains(&l.device_type));
+                if !l.logical || !supported || (l.access_address == 0x20 && l.device_id == 0) {
+                    continue;
+                }
+                out.push_str(&format!(
+                    "FRU Device Description : {} (ID {})\n",
+                    l.name, l.device_id
+                ));
+                let r = fru::read_fru(bmc, l.device_id).await?;
+                one(&mut out, r, &mut all, l.device_id);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(HostOutput {
+        text: out,
+        columns: vec![("fru_devices", all.len().to_string())],
+        json: json!({"devices": all}),
+    })
 }
 
 /// Text, JSON and table columns for a list of sensors: the table shows how many sensors and

@@ -6,7 +6,9 @@ use winrm_ipmi::ipmi::CompletionCode;
 use winrm_ipmi::ipmi::app::{DeviceId, SystemGuid};
 use winrm_ipmi::ipmi::lan::LanConfig;
 
+pub mod catalog;
 pub mod sensors;
+pub mod time;
 
 /// `ipmitool raw`'s output: ` %02x` per byte, a newline every 16 bytes and at the end.
 pub fn raw(data: &[u8]) -> String {

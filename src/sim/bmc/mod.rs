@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use crate::ipmi::{Bmc, CompletionCode, IpmiError, NetFn, RawRequest, RawResponse};
 
 mod app;
+mod chassis;
 mod sensor;
 mod storage;
 mod sysinfo;
@@ -131,6 +132,14 @@ struct State {
     reservations: u16,
     last_sel_add: u32,
     last_sel_erase: u32,
+    /// Chassis power, and whether a Chassis Control set it.
+    power_on: bool,
+    power_commanded: bool,
+    identify: bool,
+    /// Boot options: set in progress, and the boot flags (parameter 5).
+    boot_in_progress: bool,
+    boot_flags: [u8; 5],
+    users: Vec<chassis::SimUser>,
     /// Committed System Info strings, parameters 1–7 (index = parameter - 1).
     sysinfo: [SysInfoString; 7],
     /// Writes staged while "set in progress"; `None` when the state is "set complete".
@@ -189,7 +198,6 @@ impl SimBmc {
             .collect::<Vec<_>>();
         SimBmc {
             fru: fru_image(&config.identity),
-            config,
             state: Mutex::new(State {
                 next_sel_id: sel.len() as u16 + 1,
                 sel,
@@ -198,9 +206,16 @@ impl SimBmc {
                 reservations: 0,
                 last_sel_add: 0x6560_0078,
                 last_sel_erase: 0x6560_0000,
+                power_on: config.identity.power_on,
+                power_commanded: false,
+                identify: false,
+                boot_in_progress: false,
+                boot_flags: [0; 5],
+                users: chassis::default_users(),
                 sysinfo,
                 staged: None,
             }),
+            config,
         }
     }
 
@@ -242,10 +257,16 @@ impl SimBmc {
             (NetFn::SensorEvent, 0x2D) => self.sensor_reading(d),
             (NetFn::Storage, 0x10) => self.fru_area_info(d),
             (NetFn::Storage, 0x11) => self.read_fru(d),
-            (NetFn::Chassis, 0x01) => no_data(d).map(|()| {
-                let on = u8::from(self.config.identity.power_on);
-                vec![0x40 | on, 0x00, 0x40, 0x00]
-            }),
+            (NetFn::Chassis, 0x01) => self.chassis_status(d),
+            (NetFn::Chassis, 0x02) => self.chassis_control(d),
+            (NetFn::Chassis, 0x04) => self.chassis_identify(d),
+            (NetFn::Chassis, 0x08) => self.set_boot_options(d),
+            (NetFn::SensorEvent, 0x27) => self.sensor_thresholds(d),
+            (NetFn::App, 0x25) => self.get_watchdog(d),
+            (NetFn::App, 0x41) => self.get_channel_access(d),
+            (NetFn::App, 0x44) => self.get_user_access(d),
+            (NetFn::App, 0x46) => self.get_user_name(d),
+            (NetFn::GroupExtension, 0x02) => self.dcmi_power_reading(d),
             _ => Err(CompletionCode::InvalidCommand),
         };
         match result {

@@ -1,0 +1,330 @@
+//! FRU inventory (IPMI 2.0 §34 and the Platform Management FRU Information Storage Definition
+//! 1.0 rev 1.3): Get FRU Inventory Area Info, Read FRU Data in chunks that shrink when the BMC
+//! says a read is too large (C7h, C8h, CAh), and the common header's chassis, board and product
+//! areas decoded.
+
+use serde::Serialize;
+
+use super::{Bmc, CompletionCode, IpmiError, NetFn, RawRequest};
+
+/// The first chunk size (what ipmitool asks over LAN); shrinks by 8 above 32, else by 1, to 8.
+const FIRST_CHUNK: u8 = 32;
+const SMALLEST_CHUNK: u8 = 8;
+
+/// A FRU device's inventory, decoded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Fru {
+    /// Chassis info area.
+    pub chassis: Option<ChassisArea>,
+    /// Board info area.
+    pub board: Option<BoardArea>,
+    /// Product info area.
+    pub product: Option<ProductArea>,
+}
+
+/// The chassis info area.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ChassisArea {
+    /// Chassis type (SMBIOS 3.3 type codes).
+    pub chassis_type: u8,
+    /// Part number.
+    pub part_number: Option<String>,
+    /// Serial number.
+    pub serial: Option<String>,
+    /// Custom fields.
+    pub extra: Vec<String>,
+}
+
+/// The board info area.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BoardArea {
+    /// Manufacturing date: seconds since 1970 (`None`: unspecified).
+    pub mfg_date: Option<u32>,
+    /// Manufacturer.
+    pub manufacturer: Option<String>,
+    /// Product name.
+    pub product: Option<String>,
+    /// Serial number.
+    pub serial: Option<String>,
+    /// Part number.
+    pub part_number: Option<String>,
+    /// FRU file ID.
+    pub fru_id: Option<String>,
+    /// Custom fields.
+    pub extra: Vec<String>,
+}
+
+/// The product info area.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ProductArea {
+    /// Manufacturer.
+    pub manufacturer: Option<String>,
+    /// Product name.
+    pub name: Option<String>,
+    /// Part/model number.
+    pub part_number: Option<String>,
+    /// Version.
+    pub version: Option<String>,
+    /// Serial number.
+    pub serial: Option<String>,
+    /// Asset tag.
+    pub asset_tag: Option<String>,
+    /// FRU file ID.
+    pub fru_id: Option<String>,
+    /// Custom fields.
+    pub extra: Vec<String>,
+}
+
+/// Why a FRU device could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FruRead {
+    /// Read and decoded.
+    Ok(Box<Fru>),
+    /// The device answered Get FRU Inventory Area Info with this code (not present, ...).
+    NotPresent(CompletionCode),
+}
+
+async fn read_chunk<B: Bmc + ?Sized>(
+    bmc: &B,
+    id: u8,
+    offset: u16,
+    count: u8,
+) -> Result<Result<Vec<u8>, CompletionCode>, B::Error> {
+    let [o0, o1] = offset.to_le_bytes();
+    let r = bmc
+        .request(RawRequest::new(
+            NetFn::Storage,
+            0x11,
+            vec![id, o0, o1, count],
+        )?)
+        .await?;
+    if !r.completion.is_success() {
+        return Ok(Err(r.completion));
+    }
+    let n = *r.data.first().unwrap_or(&0) as usize;
+    if n > count as usize || r.data.len() < 1 + n {
+        return Err(IpmiError::malformed(
+            "Read FRU Data",
+            format!("count {n} for {count} asked, {} bytes", r.data.len()),
+        )
+        .into());
+    }
+    Ok(Ok(r.data[1..1 + n].to_vec()))
+}
+
+/// Reads `len` bytes from `offset`, in chunks; `chunk` is the current chunk size, shrunk
+/// (and kept shrunk for the device) when the BMC says a read is too large.
+async fn read_range<B: Bmc + ?Sized>(
+    bmc: &B,
+    id: u8,
+    offset: u16,
+    len: usize,
+    chunk: &mut u8,
+) -> Result<Vec<u8>, B::Error> {
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        let want = (len - out.len()).min(*chunk as usize) as u8;
+        let at = offset
+            .checked_add(out.len() as u16)
+            .ok_or_else(|| IpmiError::malformed("Read FRU Data", "offset past 64 KiB"))?;
+        match read_chunk(bmc, id, at, want).await? {
+            Ok(part) if part.is_empty() => break, // the device has no more
+            Ok(part) => out.extend_from_slice(&part),
+            Err(code) if matches!(code.byte(), 0xC7 | 0xC8 | 0xCA) && *chunk > SMALLEST_CHUNK => {
+                *chunk -= if *chunk > 32 { 8 } else { 1 };
+            }
+            Err(code) => {
+                return Err(IpmiError::Completion {
+                    netfn: NetFn::Storage,
+                    cmd: 0x11,
+                    code,
+                }
+                .into());
+            }
+        }
+    }
+    out.resize(len, 0);
+    Ok(out)
+}
+
+/// Reads and decodes FRU device `id`.
+pub async fn read_fru<B: Bmc + ?Sized>(bmc: &B, id: u8) -> Result<FruRead, B::Error> {
+    let r = bmc
+        .request(RawRequest::new(NetFn::Storage, 0x10, vec![id])?)
+        .await?;
+    if !r.completion.is_success() {
+        return Ok(FruRead::NotPresent(r.completion));
+    }
+    if r.data.len() < 3 {
+        return Err(IpmiError::malformed("Get FRU Inventory Area Info", "short answer").into());
+    }
+    let size = u16::from_le_bytes([r.data[0], r.data[1]]) as usize;
+    if size < 8 {
+        return Err(IpmiError::malformed(
+            "Get FRU Inventory Area Info",
+            format!("FRU size {size}"),
+        )
+        .into());
+    }
+    let mut chunk = FIRST_CHUNK;
+    let header = read_range(bmc, id, 0, 8, &mut chunk).await?;
+    if header[0] & 0x0F != 1 {
+        return Err(IpmiError::malformed(
+            "Read FRU Data",
+            format!("unknown FRU header version {:#04x}", header[0]),
+        )
+        .into());
+    }
+    let mut fru = Fru::default();
+    for (slot, at) in [(0, header[2]), (1, header[3]), (2, header[4])] {
+        let offset = at as usize * 8;
+        if offset < 8 || offset + 2 > size {
+            continue;
+        }
+        let head = read_range(bmc, id, offset as u16, 2, &mut chunk).await?;
+        let len = (head[1] as usize * 8).min(size - offset);
+        if len == 0 {
+            continue;
+        }
+        let area = read_range(bmc, id, offset as u16, len, &mut chunk).await?;
+        match slot {
+            0 => fru.chassis = Some(chassis_area(&area)),
+            1 => fru.board = Some(board_area(&area)),
+            _ => fru.product = Some(product_area(&area)),
+        }
+    }
+    Ok(FruRead::Ok(Box::new(fru)))
+}
+
+/// Reads type/length fields from `data` at `*at`.
+struct Fields<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl Fields<'_> {
+    /// The next field as ipmitool decodes it (`None` for an empty one).
+    fn next(&mut self) -> Option<String> {
+        let tl = *self.data.get(self.at)?;
+        let len = (tl & 0x3F) as usize;
+        let start = self.at + 1;
+        self.at = start + len;
+        let bytes = self.data.get(start..(start + len).min(self.data.len()))?;
+        if len == 0 {
+            return None;
+        }
+        let text = match tl >> 6 {
+            0 => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+            1 => {
+                const BCD: &[u8; 16] = b"0123456789 -.:,_";
+                bytes
+                    .iter()
+                    .flat_map(|b| {
+                        [
+                            BCD[(b >> 4) as usize] as char,
+                            BCD[(b & 0x0F) as usize] as char,
+                        ]
+                    })
+                    .collect()
+            }
+            2 => {
+                let mut s = String::new();
+                for group in bytes.chunks(3) {
+                    let mut g = [0u8; 3];
+                    g[..group.len()].copy_from_slice(group);
+                    let v = u32::from(g[0]) | u32::from(g[1]) << 8 | u32::from(g[2]) << 16;
+                    for k in 0..4 {
+                        s.push((((v >> (6 * k)) & 0x3F) as u8 + 0x20) as char);
+                    }
+                }
+                s
+            }
+            _ => {
+                let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+                bytes[..end].iter().map(|&b| b as char).collect()
+            }
+        };
+        (!text.is_empty()).then_some(text)
+    }
+
+    /// Custom fields until the end marker (C1h) or the area's end.
+    fn extra(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        while self.at < self.data.len() && self.data[self.at] != 0xC1 {
+            let before = self.at;
+            if let Some(f) = self.next() {
+                out.push(f);
+            }
+            if self.at == before {
+                break;
+            }
+        }
+        out
+    }
+}
+
+fn chassis_area(a: &[u8]) -> ChassisArea {
+    let mut f = Fields { data: a, at: 3 };
+    ChassisArea {
+        chassis_type: *a.get(2).unwrap_or(&0),
+        part_number: f.next(),
+        serial: f.next(),
+        extra: f.extra(),
+    }
+}
+
+/// Minutes since 1996-01-01 00:00 UTC, as seconds since 1970 (0: unspecified).
+fn mfg_date(b: &[u8]) -> Option<u32> {
+    let minutes = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+    (minutes != 0).then(|| minutes * 60 + 820_454_400)
+}
+
+fn board_area(a: &[u8]) -> BoardArea {
+    let mut f = Fields { data: a, at: 6 };
+    BoardArea {
+        mfg_date: a.get(3..6).and_then(mfg_date),
+        manufacturer: f.next(),
+        product: f.next(),
+        serial: f.next(),
+        part_number: f.next(),
+        fru_id: f.next(),
+        extra: f.extra(),
+    }
+}
+
+fn product_area(a: &[u8]) -> ProductArea {
+    let mut f = Fields { data: a, at: 3 };
+    ProductArea {
+        manufacturer: f.next(),
+        name: f.next(),
+        part_number: f.next(),
+        version: f.next(),
+        serial: f.next(),
+        asset_tag: f.next(),
+        fru_id: f.next(),
+        extra: f.extra(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_length_encodings_as_ipmitool_reads_them() {
+        let data = [
+            0x02, 0xDE, 0xAD, 0x43, 0x12, 0xDB, 0x3F, 0xC3, b'a', b'b', 0, 0xC1,
+        ];
+        let mut f = Fields { data: &data, at: 0 };
+        assert_eq!(f.next().as_deref(), Some("dead"));
+        assert_eq!(f.next().as_deref(), Some("12:-3_"));
+        assert_eq!(f.next().as_deref(), Some("ab"));
+        assert!(f.extra().is_empty());
+        // 6-bit ASCII: "ABCD" packed in 3 bytes.
+        let six = [0x83, 0xA1, 0x38, 0x92];
+        let mut f = Fields { data: &six, at: 0 };
+        assert_eq!(f.next().as_deref(), Some("ABCD"));
+        assert_eq!(mfg_date(&[1, 0, 0]), Some(820_454_460));
+        assert_eq!(mfg_date(&[0, 0, 0]), None);
+    }
+}
