@@ -216,3 +216,51 @@ async fn what_ipmi_sim_lacks_fails_as_ipmitool_fails() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lan_set_is_seen_by_ipmitool_and_the_other_way_round() {
+    let Some(b) = bench("lan set").await else {
+        return;
+    };
+    let line = |o: &std::process::Output, field: &str| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .find(|l| l.starts_with(field))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    // Ours writes, ipmitool reads; then ipmitool writes and ours reads. Same words both ways.
+    for (field, ours, theirs) in [
+        (
+            "IP Address  ",
+            ["ipaddr", "10.9.8.7"],
+            ["ipaddr", "10.9.8.8"],
+        ),
+        (
+            "Subnet Mask",
+            ["netmask", "255.255.0.0"],
+            ["netmask", "255.255.255.128"],
+        ),
+    ] {
+        let o = b.ours(&["lan", "set", "1", ours[0], ours[1]]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let t = b.theirs(&["lan", "set", "1", theirs[0], theirs[1]]);
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).replace(ours[1], "X"),
+            String::from_utf8_lossy(&t.stdout).replace(theirs[1], "X"),
+            "the announcement"
+        );
+        let shown = line(&b.ours(&["lan", "print", "1"]), field);
+        assert!(shown.ends_with(theirs[1]), "{shown}");
+        let o = b.ours(&["lan", "set", "1", ours[0], ours[1]]);
+        assert!(o.status.success());
+        let shown = line(&b.theirs(&["lan", "print", "1"]), field);
+        assert!(shown.ends_with(ours[1]), "{shown}");
+    }
+    let o = b.ours(&["lan", "set", "1", "defgw", "ipaddr", "10.9.0.1"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "Setting LAN Default Gateway IP to 10.9.0.1\n"
+    );
+    assert!(line(&b.theirs(&["lan", "print", "1"]), "Default Gateway IP").ends_with("10.9.0.1"));
+}

@@ -391,6 +391,18 @@ pub enum LanCommand {
         /// Channel (default: every LAN channel found).
         channel: Option<u8>,
     },
+    /// Set one LAN parameter, as ipmitool: `lan set <channel> ipaddr|netmask <a.b.c.d>`,
+    /// `defgw ipaddr <a.b.c.d>`, `ipsrc static|dhcp|bios|none`, `vlan id <1-4094>|off`
+    /// (inside set-in-progress where the BMC has it, then read back and compared).
+    Set {
+        #[arg(value_parser = parse_byte)]
+        channel: u8,
+        /// ipaddr, netmask, defgw, ipsrc, vlan.
+        what: String,
+        /// The value (defgw: `ipaddr A.B.C.D`; vlan: `id N` or `id off`).
+        #[arg(num_args = 1..=2, required = true)]
+        value: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -33,6 +33,7 @@ pub mod dcmi;
 mod error;
 pub mod fru;
 pub mod lan;
+pub mod lan_set;
 pub mod mc;
 pub mod names;
 mod netfn;

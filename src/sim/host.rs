@@ -55,6 +55,9 @@ pub struct Faults {
     pub operation_timeout: bool,
     /// Answer every authenticated request with a quota fault (MaxConcurrentOperationsPerUser).
     pub quota_exceeded: bool,
+    /// A Chassis Control that stops the host (off, cycle, reset, soft) is carried out and the
+    /// connection drops before any reply, as a real in-band power-off does.
+    pub power_off_drops: bool,
 }
 
 /// What a simulated host is.
@@ -337,6 +340,7 @@ impl Host {
                 return (500, fault_reply(relates, &spec));
             }
         };
+        let raw_copy = raw.clone();
         let busy = self
             .busy_left
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -360,6 +364,12 @@ impl Host {
                 Err(_) => RawResponse::new(CompletionCode::Unspecified, Vec::new()),
             }
         };
+        if self.config.faults.power_off_drops
+            && response.completion.is_success()
+            && raw_is_power_stop(&raw_copy)
+        {
+            return (0, String::new());
+        }
         (
             200,
             microsoft_ipmi::request_response_reply(relates, &response),
@@ -465,4 +475,11 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+}
+
+/// A Chassis Control that stops the host: off, cycle, reset, soft.
+fn raw_is_power_stop(r: &crate::ipmi::RawRequest) -> bool {
+    r.netfn() == crate::ipmi::NetFn::Chassis
+        && r.cmd() == 0x02
+        && matches!(r.data().first(), Some(0 | 2 | 3 | 5))
 }

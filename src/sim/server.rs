@@ -3,7 +3,6 @@
 //! Each TCP connection has its own NTLM acceptor and sealing state. With `AllowUnencrypted=false`
 //! (the default) every body on HTTP must be sealed, and replies are sealed.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -283,7 +282,14 @@ async fn serve(
             let state = conn.clone();
             let service = service_fn(move |req| {
                 let (conn, host) = (conn.clone(), host.clone());
-                async move { Ok::<_, Infallible>(handle(req, &conn, &host).await) }
+                async move {
+                    let response = handle(req, &conn, &host).await;
+                    if conn.lock().await.host_went_down {
+                        // The host powered off under the request: no reply, the connection goes.
+                        return Err(std::io::Error::other("the simulated host went down"));
+                    }
+                    Ok(response)
+                }
             });
             // A client that opens a connection and never finishes its request headers is
             // dropped after 30 s, as HTTP.sys drops one (slowloris).
@@ -333,6 +339,8 @@ struct ConnState {
     replies: u32,
     /// The UPN of the TLS client certificate, if one was presented.
     client_upn: Option<String>,
+    /// A power-off took the host down while it handled a request (`Faults::power_off_drops`).
+    host_went_down: bool,
 }
 
 /// The UPN (`otherName` 1.3.6.1.4.1.311.20.2.3 in the subject alternative names) of a DER
@@ -604,6 +612,10 @@ async fn handle(
         tokio::time::sleep(host.config.faults.latency).await;
     }
     let (status, reply) = host.dispatch(&incoming, &account).await;
+    if status == 0 {
+        c.host_went_down = true;
+        return response(StatusCode::OK, &[], Vec::new(), true);
+    }
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     c.replies += 1;
     let every = host.config.faults.close_every;

@@ -8,6 +8,8 @@ use winrm_ipmi::ipmi::chassis::{
 };
 use winrm_ipmi::ipmi::dcmi::GetPowerReading;
 use winrm_ipmi::ipmi::fru::{self, FruRead};
+use winrm_ipmi::ipmi::lan::IpAddressSource;
+use winrm_ipmi::ipmi::lan_set::{self, LanSetting};
 use winrm_ipmi::ipmi::sdr::{CacheOutcome, RecordKind, SdrCache};
 use winrm_ipmi::ipmi::{self, mc, sel, sensor};
 use winrm_ipmi::{Client, Error, IpmiBmc};
@@ -15,7 +17,8 @@ use winrm_ipmi::{Client, Error, IpmiBmc};
 use super::HostOutput;
 use crate::cli::args::{
     ChannelCommand, ChassisCommand, Command, DcmiCommand, DcmiPowerCommand, FruCommand, Global,
-    McCommand, SdrCommand, SdrFilter, SelCommand, SensorCommand, UserCommand, WatchdogCommand,
+    LanCommand, McCommand, SdrCommand, SdrFilter, SelCommand, SensorCommand, UserCommand,
+    WatchdogCommand,
 };
 use crate::cli::render::catalog as text;
 use crate::cli::render::sensors as render;
@@ -58,6 +61,44 @@ pub enum Catalog {
     UserList(u8),
     /// `channel info [channel]`.
     ChannelInfo(u8),
+    /// `lan set <channel> ...`.
+    LanSet(u8, LanSetting),
+}
+
+/// `lan set`'s words, as ipmitool takes them.
+fn lan_setting(what: &str, value: &[String]) -> Result<LanSetting, String> {
+    let ip = |v: &str| {
+        v.parse::<std::net::Ipv4Addr>()
+            .map_err(|_| format!("invalid IP address: {v}"))
+    };
+    let words: Vec<&str> = value.iter().map(String::as_str).collect();
+    Ok(match (what, words.as_slice()) {
+        ("ipaddr", [a]) => LanSetting::IpAddress(ip(a)?),
+        ("netmask", [a]) => LanSetting::Netmask(ip(a)?),
+        ("defgw", ["ipaddr", a]) => LanSetting::DefaultGateway(ip(a)?),
+        ("ipsrc", [src]) => LanSetting::IpSource(match *src {
+            "none" => IpAddressSource::Unspecified,
+            "static" => IpAddressSource::Static,
+            "dhcp" => IpAddressSource::Dhcp,
+            "bios" => IpAddressSource::Bios,
+            other => return Err(format!("invalid ipsrc {other:?}: none, static, dhcp, bios")),
+        }),
+        ("vlan", ["id", "off"]) => LanSetting::Vlan(None),
+        ("vlan", ["id", n]) => {
+            let id: u16 = n
+                .parse()
+                .map_err(|_| format!("Given VLAN ID '{n}' is invalid."))?;
+            if !(1..=4094).contains(&id) {
+                return Err("VLAN ID must be between 1 and 4094.".into());
+            }
+            LanSetting::Vlan(Some(id))
+        }
+        _ => {
+            return Err(
+                "lan set <channel> ipaddr|netmask <a.b.c.d> | defgw ipaddr <a.b.c.d> | ipsrc static|dhcp|bios|none | vlan id <1-4094>|off".into(),
+            );
+        }
+    })
 }
 
 /// A power word as ipmitool takes it.
@@ -215,6 +256,25 @@ impl Catalog {
             Command::User {
                 what: UserCommand::List { channel: c },
             } => Catalog::UserList(channel(*c)?),
+            Command::Lan {
+                what:
+                    LanCommand::Set {
+                        channel: c,
+                        what,
+                        value,
+                    },
+            } => {
+                let setting = lan_setting(what, value)?;
+                winrm_ipmi::ipmi::lan::lan_channel_number(*c).map_err(|e| e.to_string())?;
+                if matches!(setting, LanSetting::IpAddress(_))
+                    && (g.hosts.len() != 1 || g.hosts_file.is_some())
+                {
+                    return Err(
+                        "lan set ipaddr gives one BMC one address: name exactly one host".into(),
+                    );
+                }
+                Catalog::LanSet(*c, setting)
+            }
             Command::Channel {
                 what: ChannelCommand::Info { channel: c },
             } => Catalog::ChannelInfo(channel(*c)?),
@@ -404,6 +464,18 @@ impl Catalog {
                     text: text::user_list(&users),
                     columns: vec![("users", enabled.join(" "))],
                     json: json!({"users": users}),
+                })
+            }
+            Catalog::LanSet(c, setting) => {
+                lan_set::set_lan(bmc, *c, *setting).await?;
+                let line = setting
+                    .announcement()
+                    .map(|l| format!("{l}\n"))
+                    .unwrap_or_default();
+                Ok(HostOutput {
+                    columns: vec![("result", format!("set and read back: {setting:?}"))],
+                    text: line,
+                    json: json!({"channel": c, "set": setting, "verified": true}),
                 })
             }
             Catalog::ChannelInfo(c) => {

@@ -140,6 +140,9 @@ struct State {
     boot_in_progress: bool,
     boot_flags: [u8; 5],
     users: Vec<chassis::SimUser>,
+    /// LAN channels as set (from the configuration at start), and set in progress.
+    lan: Vec<LanChannelConfig>,
+    lan_in_progress: bool,
     /// Committed System Info strings, parameters 1–7 (index = parameter - 1).
     sysinfo: [SysInfoString; 7],
     /// Writes staged while "set in progress"; `None` when the state is "set complete".
@@ -212,11 +215,18 @@ impl SimBmc {
                 boot_in_progress: false,
                 boot_flags: [0; 5],
                 users: chassis::default_users(),
+                lan: config.lan_channels.clone(),
+                lan_in_progress: false,
                 sysinfo,
                 staged: None,
             }),
             config,
         }
+    }
+
+    /// Whether the chassis is powered on now.
+    pub fn power_on(&self) -> bool {
+        self.state().power_on
     }
 
     /// The configuration.
@@ -236,6 +246,7 @@ impl SimBmc {
             (NetFn::App, 0x42) => self.get_channel_info(d),
             (NetFn::App, 0x58) => self.set_system_info(d),
             (NetFn::App, 0x59) => self.get_system_info(d),
+            (NetFn::Transport, 0x01) => self.set_lan_config(d),
             (NetFn::Transport, 0x02) => self.get_lan_config(d),
             (NetFn::Storage, 0x40) => no_data(d).map(|()| self.sel_info()),
             (NetFn::Storage, 0x42) => no_data(d).map(|()| self.reserve(true)),

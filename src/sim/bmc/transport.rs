@@ -45,11 +45,50 @@ impl LanChannelConfig {
 }
 
 impl SimBmc {
-    pub(super) fn lan_channel(&self, channel: u8) -> Option<&LanChannelConfig> {
-        self.config
-            .lan_channels
+    /// The channel's current configuration (as set, or as configured).
+    pub(super) fn lan_channel(&self, channel: u8) -> Option<LanChannelConfig> {
+        self.state()
+            .lan
             .iter()
             .find(|c| c.channel == channel)
+            .cloned()
+    }
+
+    /// Set LAN Configuration Parameters: set in progress (0), IP address (3), source (4),
+    /// subnet mask (6), default gateway (12), VLAN ID (20).
+    pub(super) fn set_lan_config(&self, d: &[u8]) -> Result<Vec<u8>, CompletionCode> {
+        let (&[ch, param], value) = d
+            .split_first_chunk::<2>()
+            .ok_or(CompletionCode::RequestDataLengthInvalid)?;
+        let mut s = self.state();
+        if param == 0 {
+            let [v] = exact::<1>(value)?;
+            if v & 3 == 1 && s.lan_in_progress {
+                return Err(CompletionCode::CommandSpecific(0x81));
+            }
+            s.lan_in_progress = v & 3 == 1;
+            return Ok(Vec::new());
+        }
+        let lan = s
+            .lan
+            .iter_mut()
+            .find(|c| c.channel == ch & 0x0F)
+            .ok_or(CompletionCode::InvalidDataField)?;
+        let ip = |v: &[u8]| exact::<4>(v).map(Ipv4Addr::from);
+        match param {
+            3 => lan.ip_address = ip(value)?,
+            4 => lan.ip_source = IpAddressSource::from_byte(exact::<1>(value)?[0]),
+            6 => lan.subnet_mask = ip(value)?,
+            12 => lan.default_gateway = ip(value)?,
+            20 => {
+                let [lo, hi] = exact::<2>(value)?;
+                let id = u16::from_le_bytes([lo, hi & 0x0F]);
+                lan.vlan = (hi & 0x80 != 0).then_some(id);
+            }
+            5 => return Err(CompletionCode::CommandSpecific(0x82)), // MAC: read-only here
+            _ => return Err(CompletionCode::CommandSpecific(0x80)),
+        }
+        Ok(Vec::new())
     }
 
     pub(super) fn get_lan_config(&self, d: &[u8]) -> Result<Vec<u8>, CompletionCode> {
@@ -63,7 +102,7 @@ impl SimBmc {
         }
         let not_supported = CompletionCode::CommandSpecific(0x80);
         match param {
-            0 => out.push(0x00),
+            0 => out.push(u8::from(self.state().lan_in_progress)),
             3 => out.extend_from_slice(&lan.ip_address.octets()),
             4 => out.push(lan.ip_source.byte()),
             5 => out.extend_from_slice(&lan.mac_address),

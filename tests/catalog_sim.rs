@@ -1,0 +1,142 @@
+//! The catalog on the built-in simulator: every command runs against a simulated host (its BMC
+//! serves them all), the texts ipmi_sim cannot give are checked against ipmitool's formats,
+//! and the power rules: more than one host needs --yes; an in-band power-off that takes the
+//! WinRM connection down with it is reported as done, and not sent again.
+
+use assert_cmd::Command;
+use winrm_ipmi::sim::{HostConfig, Simulator};
+
+fn ours(endpoints: &[String], args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::cargo_bin("winrm-ipmi").unwrap();
+    cmd.env("WINRM_PASSWORD", "Sim-Passw0rd!")
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join(format!("winrm-ipmi-catalog-sim-{}", std::process::id())),
+        )
+        .env("TZ", "UTC")
+        .args(["-U", "Administrator"]);
+    for e in endpoints {
+        cmd.args(["-H", e]);
+    }
+    cmd.args(args).output().unwrap()
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_catalog_command_runs_on_the_simulator() {
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let ep = sim.endpoints();
+    for args in [
+        &["sdr", "list"][..],
+        &["sdr", "elist"],
+        &["sensor", "list"],
+        &["fru", "print"],
+        &["sel", "info"],
+        &["sel", "list"],
+        &["sel", "elist"],
+        &["chassis", "status"],
+        &["chassis", "power", "status"],
+        &["chassis", "bootdev", "pxe", "--persistent"],
+        &["chassis", "identify", "10"],
+        &["user", "list", "1"],
+        &["channel", "info", "1"],
+    ] {
+        assert!(!stdout(&ours(&ep, args)).is_empty(), "{args:?}");
+    }
+    assert_eq!(
+        stdout(&ours(&ep, &["mc", "selftest"])),
+        "Selftest: passed\n"
+    );
+    // DCMI and the watchdog in ipmitool's layout (its formats; ipmi_sim has neither).
+    assert_eq!(
+        stdout(&ours(&ep, &["dcmi", "power", "reading"])),
+        "\n    Instantaneous power reading:                   312 Watts\n    Minimum during sampling period:                288 Watts\n    Maximum during sampling period:                405 Watts\n    Average power reading over sample period:      330 Watts\n    IPMI timestamp:                           11/24/23 02:46:32 UTC    Sampling period:                          00001000 Seconds.\n    Power reading state is:                   activated\n\n"
+    );
+    assert_eq!(
+        stdout(&ours(&ep, &["mc", "watchdog", "get"])),
+        "Watchdog Timer Use:     SMS/OS (0x04)\nWatchdog Timer Is:      Stopped\nWatchdog Timer Logging: On\nWatchdog Timer Action:  Hard Reset (0x01)\nPre-timeout interrupt:  None\nPre-timeout interval:   0 seconds\nTimer Expiration Flags: None (0x00)\nInitial Countdown:      300.0 sec\nPresent Countdown:      300.0 sec\n"
+    );
+    let users = stdout(&ours(&ep, &["user", "list", "1"]));
+    assert!(
+        users
+            .lines()
+            .any(|l| l.starts_with("2   root") && l.ends_with("ADMINISTRATOR")),
+        "{users}"
+    );
+    // LAN settings, read back by lan print.
+    stdout(&ours(&ep, &["lan", "set", "1", "vlan", "id", "100"]));
+    stdout(&ours(&ep, &["lan", "set", "1", "ipsrc", "dhcp"]));
+    let lan = stdout(&ours(&ep, &["lan", "print", "1"]));
+    assert!(lan.contains("802.1q VLAN ID          : 100"), "{lan}");
+    assert!(
+        lan.contains("IP Address Source       : DHCP Address"),
+        "{lan}"
+    );
+    stdout(&ours(&ep, &["lan", "set", "1", "vlan", "id", "off"]));
+    assert!(
+        stdout(&ours(&ep, &["lan", "print", "1"])).contains("802.1q VLAN ID          : Disabled")
+    );
+    // A bad value is refused before any traffic.
+    let bad = ours(&ep, &["lan", "set", "1", "vlan", "id", "5000"]);
+    assert_eq!(bad.status.code(), Some(2));
+    // The SEL cleared: nothing left to list.
+    assert_eq!(
+        stdout(&ours(&ep, &["sel", "clear"])),
+        "Clearing SEL.  Please allow a few seconds to erase.\n"
+    );
+    assert!(stdout(&ours(&ep, &["sel", "info"])).contains("Entries          : 0\n"));
+    // JSON is typed: sensor values, units and statuses.
+    let json = ours(&ep, &["--output", "json", "sensor", "list"]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&json).lines().next().unwrap()).unwrap();
+    let fan = &v["result"]["sensors"][0];
+    assert_eq!(fan["name"], "Fan2A");
+    assert_eq!(fan["unit"], "RPM");
+    assert_eq!(fan["value"], 5280.0);
+    assert_eq!(fan["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
+    let mut config = HostConfig::numbered(0);
+    config.faults.power_off_drops = true;
+    let sim = Simulator::builder()
+        .host(config)
+        .host(HostConfig::numbered(1))
+        .start()
+        .await
+        .unwrap();
+    let both = sim.endpoints();
+    // Two hosts without --yes: refused before any traffic.
+    let o = ours(&both, &["chassis", "power", "off"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--yes"));
+    assert_eq!(sim.host(0).bmc.power_on(), true);
+    // The first host goes down with its connection; the second answers. Both are done.
+    let o = ours(
+        &both,
+        &["--output", "json", "chassis", "power", "off", "--yes"],
+    );
+    let out = stdout(&o);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines.iter().all(|l| l["result"]["done"] == true), "{out}");
+    assert_eq!(lines[0]["result"]["connection_lost"], true, "{out}");
+    assert_eq!(sim.host(0).bmc.power_on(), false);
+    assert_eq!(sim.host(1).bmc.power_on(), false);
+    // One host: no --yes needed, and ipmitool's words.
+    let o = ours(&both[1..], &["chassis", "power", "on"]);
+    assert_eq!(stdout(&o), "Chassis Power Control: Up/On\n");
+    assert_eq!(sim.host(1).bmc.power_on(), true);
+}
