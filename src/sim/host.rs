@@ -452,6 +452,13 @@ impl PasswordLookup for Host {
     }
 }
 
+/// A Chassis Control that stops the host: off, cycle, reset, soft.
+fn raw_is_power_stop(r: &crate::ipmi::RawRequest) -> bool {
+    r.netfn() == crate::ipmi::NetFn::Chassis
+        && r.cmd() == 0x02
+        && matches!(r.data().first(), Some(0 | 2 | 3 | 5))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,9 +484,3 @@ mod tests {
     }
 }
 
-/// A Chassis Control that stops the host: off, cycle, reset, soft.
-fn raw_is_power_stop(r: &crate::ipmi::RawRequest) -> bool {
-    r.netfn() == crate::ipmi::NetFn::Chassis
-        && r.cmd() == 0x02
-        && matches!(r.data().first(), Some(0 | 2 | 3 | 5))
-}
