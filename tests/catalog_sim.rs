@@ -119,7 +119,7 @@ async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("--yes"));
-    assert_eq!(sim.host(0).bmc.power_on(), true);
+    assert!(sim.host(0).bmc.power_on());
     // The first host goes down with its connection; the second answers. Both are done.
     let o = ours(
         &both,
@@ -133,10 +133,10 @@ async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
     assert_eq!(lines.len(), 2, "{out}");
     assert!(lines.iter().all(|l| l["result"]["done"] == true), "{out}");
     assert_eq!(lines[0]["result"]["connection_lost"], true, "{out}");
-    assert_eq!(sim.host(0).bmc.power_on(), false);
-    assert_eq!(sim.host(1).bmc.power_on(), false);
+    assert!(!sim.host(0).bmc.power_on());
+    assert!(!sim.host(1).bmc.power_on());
     // One host: no --yes needed, and ipmitool's words.
     let o = ours(&both[1..], &["chassis", "power", "on"]);
     assert_eq!(stdout(&o), "Chassis Power Control: Up/On\n");
-    assert_eq!(sim.host(1).bmc.power_on(), true);
+    assert!(sim.host(1).bmc.power_on());
 }
