@@ -533,6 +533,17 @@ impl Client {
         })
     }
 
+    /// The host's `Win32_ComputerSystemProduct`: its SMBIOS UUID and serial number.
+    pub async fn computer_system_product(
+        &self,
+    ) -> Result<Option<crate::wmi::computer_system_product::ComputerSystemProduct>, Error> {
+        use crate::wmi::computer_system_product::{ComputerSystemProduct, resource_uri};
+        let items = self
+            .enumerate(&resource_uri(), &EnumerateOptions::default())
+            .await?;
+        Ok(items.first().map(ComputerSystemProduct::from_object))
+    }
+
     /// The host's running OS (`Win32_OperatingSystem`, the `Primary` instance); `None` when
     /// WMI lists none.
     pub async fn operating_system(&self) -> Result<Option<OperatingSystem>, Error> {

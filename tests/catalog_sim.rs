@@ -140,3 +140,37 @@ async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
     assert_eq!(stdout(&o), "Chassis Power Control: Up/On\n");
     assert!(sim.host(1).bmc.power_on());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correlate_verify_proves_which_bmc_is_whose() {
+    let mut other = HostConfig::numbered(1);
+    other.smbios_uuid = HostConfig::numbered(77).smbios_uuid;
+    let sim = Simulator::builder()
+        .host(HostConfig::numbered(0))
+        .host(other)
+        .start()
+        .await
+        .unwrap();
+    let both = sim.endpoints();
+    let one = ours(&both[..1], &["correlate", "--verify"]);
+    let text = stdout(&one);
+    assert!(
+        text.contains("GUID Check        : match (SMBIOS byte order)"),
+        "{text}"
+    );
+    // The fleet: the second host's BMC is flagged, its row still shown, and the run exits 1.
+    let o = ours(&both, &["--output", "json", "correlate", "--verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["result"]["guid_match"], "smbios");
+    assert_eq!(rows[0]["result"]["guid_mismatch"], false);
+    assert_eq!(rows[1]["result"]["guid_mismatch"], true);
+    assert_eq!(
+        rows[1]["ok"], true,
+        "the host answered; its BMC is someone else's"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 host(s) flagged"));
+}

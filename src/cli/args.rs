@@ -144,7 +144,13 @@ pub enum Command {
         what: SysinfoCommand,
     },
     /// Host name and OS (WMI) beside the BMC's IP, MAC, firmware and GUID.
-    Correlate,
+    Correlate {
+        /// Prove the BMC is this host's: compare the host's SMBIOS UUID
+        /// (Win32_ComputerSystemProduct) with the BMC's System GUID, in each byte order the
+        /// specifications and vendors use; a mismatch is flagged (exit status 1).
+        #[arg(long)]
+        verify: bool,
+    },
     /// Sensor Data Records: `sdr list|elist [full|compact|event]`, as ipmitool.
     Sdr {
         #[command(subcommand)]
@@ -237,6 +243,10 @@ pub struct SimArgs {
     /// this PEM file; a certificate's UPN (otherName) names the account, as Windows' certmapping.
     #[arg(long, value_name = "FILE", requires = "https")]
     pub client_ca: Option<PathBuf>,
+    /// Host N (1-based) reports an SMBIOS UUID that is not its BMC's System GUID, as a host
+    /// whose BMC belongs to another machine would (for `correlate --verify`).
+    #[arg(long, value_name = "N")]
+    pub guid_mismatch: Option<u32>,
     /// Accept Kerberos too, with the service keys (HTTP/<name>) in this keytab, as a
     /// domain-joined host; a principal alice@REALM logs on as the host's account alice.
     #[arg(long, value_name = "FILE")]

@@ -64,6 +64,8 @@ pub struct Printer<'o> {
     rows: Vec<Vec<String>>,
     total: usize,
     ok: usize,
+    /// Hosts whose result carries an alert.
+    alerts: usize,
     by_kind: BTreeMap<&'static str, usize>,
     /// Lines are printed around it.
     progress: Option<indicatif::ProgressBar>,
@@ -88,6 +90,7 @@ impl<'o> Printer<'o> {
             rows: Vec::new(),
             total: 0,
             ok: 0,
+            alerts: 0,
             by_kind: BTreeMap::new(),
             progress,
             closed: false,
@@ -126,7 +129,12 @@ impl<'o> Printer<'o> {
     pub fn push(&mut self, result: HostResult) {
         self.total += 1;
         match &result.1 {
-            Ok(_) => self.ok += 1,
+            Ok(o) => {
+                self.ok += 1;
+                if o.alert {
+                    self.alerts += 1;
+                }
+            }
             Err(e) => *self.by_kind.entry(e.kind().as_str()).or_default() += 1,
         }
         match self.output {
@@ -216,6 +224,9 @@ impl<'o> Printer<'o> {
             }
         }
         let failed = self.total - self.ok;
+        if self.alerts > 0 {
+            eprintln!("{} host(s) flagged (see the results)", self.alerts);
+        }
         if self.total > 1 || failed > 0 && self.output != Output::Text {
             let kinds: Vec<String> = self
                 .by_kind
@@ -234,7 +245,7 @@ impl<'o> Printer<'o> {
                 }
             );
         }
-        failed
+        failed + self.alerts
     }
 }
 

@@ -23,6 +23,7 @@ pub struct Settings {
     faults: Faults,
     client_ca: Vec<rustls_pki_types::CertificateDer<'static>>,
     keytab: Option<std::path::PathBuf>,
+    guid_mismatch: Option<u32>,
 }
 
 impl Settings {
@@ -78,6 +79,7 @@ impl Settings {
         Ok(Settings {
             client_ca,
             keytab: a.keytab,
+            guid_mismatch: a.guid_mismatch,
             hosts,
             port: a.port,
             user,
@@ -107,6 +109,7 @@ pub async fn run(settings: Settings) -> ExitCode {
         faults,
         client_ca,
         keytab,
+        guid_mismatch,
     } = settings;
     let shown_password = password
         .clone()
@@ -127,6 +130,10 @@ pub async fn run(settings: Settings) -> ExitCode {
         config.accounts[0].password = shown_password.clone();
         config.forward_to = forward.clone();
         config.faults = faults.clone();
+        if guid_mismatch == Some(n + 1) {
+            // Another machine's UUID: the GUID of a host far outside the fleet.
+            config.smbios_uuid = HostConfig::numbered(n + 1_000_000).smbios_uuid;
+        }
         builder = builder.host(config);
     }
     let sim = match builder.start().await {

@@ -71,6 +71,10 @@ pub struct HostConfig {
     pub os_caption: String,
     /// `Win32_OperatingSystem.Version`.
     pub os_version: String,
+    /// `Win32_ComputerSystemProduct.UUID`, the SMBIOS UUID (by default the BMC's System GUID
+    /// read in SMBIOS order, as on real hardware; set it to something else for a host whose
+    /// BMC belongs to another machine).
+    pub smbios_uuid: String,
     /// `Win32_ComputerSystem.Manufacturer` / `Model`.
     pub manufacturer: String,
     /// Model.
@@ -111,6 +115,7 @@ impl HostConfig {
             os_version: "10.0.20348".into(),
             manufacturer: "Dell Inc.".into(),
             model: "PowerEdge R650".into(),
+            smbios_uuid: crate::ipmi::app::SystemGuid(bmc.identity.system_guid).smbios_string(),
             accounts: vec![
                 Account {
                     user: "Administrator".into(),
@@ -417,6 +422,18 @@ impl Host {
                 ],
             )]);
         }
+        if uri_is("root/cimv2", "Win32_ComputerSystemProduct") {
+            return Some(vec![instance_xml(
+                uri,
+                class,
+                &[
+                    ("IdentifyingNumber", s(&c.bmc.identity.product_serial)),
+                    ("Name", s(&c.model)),
+                    ("UUID", Some(c.smbios_uuid.to_ascii_uppercase())),
+                    ("Vendor", s(&c.manufacturer)),
+                ],
+            )]);
+        }
         if uri_is("root/cimv2", "Win32_ComputerSystem") {
             return Some(vec![instance_xml(
                 uri,
@@ -483,4 +500,3 @@ mod tests {
         }
     }
 }
-

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod computer_system;
+pub mod computer_system_product;
 mod error;
 pub mod microsoft_ipmi;
 pub mod operating_system;

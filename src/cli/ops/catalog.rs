@@ -331,6 +331,7 @@ impl Catalog {
             Catalog::SelInfo => {
                 let i = sel::sel_info(bmc).await?;
                 Ok(HostOutput {
+                    alert: false,
                     text: text::sel_info(&i),
                     columns: vec![
                         ("entries", i.entries.to_string()),
@@ -350,6 +351,7 @@ impl Catalog {
                     text::sel_line(&mut out, r, sdrs.as_deref().map(|v| v.as_slice()));
                 }
                 Ok(HostOutput {
+                    alert: false,
                     text: out,
                     columns: vec![("entries", records.len().to_string())],
                     json: json!({"entries": records}),
@@ -365,6 +367,7 @@ impl Catalog {
             Catalog::ChassisStatus => {
                 let s = ipmi::execute(bmc, GetChassisStatus).await?;
                 Ok(HostOutput {
+                    alert: false,
                     text: text::chassis_status(&s),
                     columns: vec![
                         ("power", if s.power_on { "on" } else { "off" }.into()),
@@ -385,6 +388,7 @@ impl Catalog {
                 let s = ipmi::execute(bmc, GetChassisStatus).await?;
                 let on = if s.power_on { "on" } else { "off" };
                 Ok(HostOutput {
+                    alert: false,
                     text: format!("Chassis Power is {on}\n"),
                     columns: vec![("power", on.into())],
                     json: json!({"power": on}),
@@ -420,6 +424,7 @@ impl Catalog {
             Catalog::DcmiPower => {
                 let p = ipmi::execute(bmc, GetPowerReading).await?;
                 Ok(HostOutput {
+                    alert: false,
                     text: text::dcmi_power(&p),
                     columns: vec![
                         ("watts", p.current_watts.to_string()),
@@ -432,6 +437,7 @@ impl Catalog {
                 let (code, detail) = mc::self_test(bmc).await?;
                 let (out, ok) = text::selftest(code, detail);
                 let result = HostOutput {
+                    alert: false,
                     text: out,
                     columns: vec![("selftest", format!("{code:02x}"))],
                     json: json!({"code": code, "detail": detail, "passed": code == 0x55}),
@@ -448,6 +454,7 @@ impl Catalog {
             Catalog::Watchdog => {
                 let w = mc::watchdog(bmc).await?;
                 Ok(HostOutput {
+                    alert: false,
                     text: text::watchdog(&w),
                     columns: vec![("running", (w.timer_use & 0x40 != 0).to_string())],
                     json: json!(w),
@@ -461,6 +468,7 @@ impl Catalog {
                     .map(|u| u.name.as_str())
                     .collect();
                 Ok(HostOutput {
+                    alert: false,
                     text: text::user_list(&users),
                     columns: vec![("users", enabled.join(" "))],
                     json: json!({"users": users}),
@@ -473,6 +481,7 @@ impl Catalog {
                     .map(|l| format!("{l}\n"))
                     .unwrap_or_default();
                 Ok(HostOutput {
+                    alert: false,
                     columns: vec![("result", format!("set and read back: {setting:?}"))],
                     text: line,
                     json: json!({"channel": c, "set": setting, "verified": true}),
@@ -489,6 +498,7 @@ impl Catalog {
                     None
                 };
                 Ok(HostOutput {
+                    alert: false,
                     text: text::channel_info(&info, access),
                     columns: vec![
                         ("channel", info.channel.to_string()),
@@ -504,6 +514,7 @@ impl Catalog {
 /// A command that changes something: its line, and JSON.
 fn done(line: &str, json: serde_json::Value) -> HostOutput {
     HostOutput {
+        alert: false,
         text: line.to_string(),
         columns: vec![("result", line.trim().to_string())],
         json,
@@ -562,6 +573,7 @@ async fn fru_print(bmc: &IpmiBmc, id: Option<u8>, cache: &SdrCache) -> Result<Ho
         }
     }
     Ok(HostOutput {
+        alert: false,
         text: out,
         columns: vec![("fru_devices", all.len().to_string())],
         json: json!({"devices": all}),
@@ -578,6 +590,7 @@ fn sensor_output(text: String, sensors: &[sensor::Sensor], from: CacheOutcome) -
         .map_or("ok", |s| s.status.word());
     let not_ok = sensors.iter().filter(|s| s.status.severity() > 0).count();
     HostOutput {
+        alert: false,
         text,
         columns: vec![
             ("sensors", sensors.len().to_string()),

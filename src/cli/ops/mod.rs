@@ -1,7 +1,7 @@
 //! What each command does on one host, and how its result reads in text, JSON and CSV.
 
 use serde_json::json;
-use winrm_ipmi::ipmi::app::{GetDeviceId, GetSystemGuid, SystemInfoParameter};
+use winrm_ipmi::ipmi::app::{GetDeviceId, GetSystemGuid, GuidOrder, SystemInfoParameter};
 use winrm_ipmi::ipmi::sysinfo::{self, StringEncoding};
 use winrm_ipmi::ipmi::{self, IpmiError, RawRequest, lan};
 use winrm_ipmi::{Client, Error};
@@ -20,6 +20,9 @@ pub struct HostOutput {
     pub text: String,
     /// Columns for tables and CSV.
     pub columns: Vec<(&'static str, String)>,
+    /// A finding worth the exit status (a GUID mismatch, a high-severity audit finding): the
+    /// result is shown in full, and the run exits 1.
+    pub alert: bool,
 }
 
 /// A command, ready to run on any number of hosts.
@@ -31,7 +34,9 @@ pub enum Op {
     SysinfoGet(Option<SystemInfoParameter>),
     SysinfoSet(SystemInfoParameter, String),
     SetOsName,
-    Correlate,
+    Correlate {
+        verify: bool,
+    },
     /// The in-band catalog: sensors, FRU, SEL, chassis, ...
     Catalog(Catalog),
 }
@@ -76,7 +81,7 @@ impl Op {
             Command::Sysinfo {
                 what: SysinfoCommand::SetOsName,
             } => Op::SetOsName,
-            Command::Correlate => Op::Correlate,
+            Command::Correlate { verify } => Op::Correlate { verify },
             _ => return Err("this command does not run against hosts".into()),
         })
     }
@@ -101,6 +106,7 @@ impl Op {
                 let data = r.into_success(request.netfn(), request.cmd())?;
                 let hex: Vec<String> = data.iter().map(|b| format!("{b:02x}")).collect();
                 Ok(HostOutput {
+                    alert: false,
                     json: json!({"completion_code": 0, "data": data}),
                     text: render::raw(&data),
                     columns: vec![("data", hex.join(" "))],
@@ -109,6 +115,7 @@ impl Op {
             Op::McInfo => {
                 let d = ipmi::execute(&bmc, GetDeviceId).await?;
                 Ok(HostOutput {
+                    alert: false,
                     text: render::mc_info(&d),
                     columns: vec![
                         ("device_id", d.device_id.to_string()),
@@ -130,6 +137,7 @@ impl Op {
             Op::McGuid => {
                 let g = ipmi::execute(&bmc, GetSystemGuid).await?;
                 Ok(HostOutput {
+                    alert: false,
                     text: render::mc_guid(&g),
                     columns: vec![("system_guid", g.ipmi_string())],
                     json: json!({"system_guid": g.ipmi_string(), "rfc4122": g.rfc4122_string(), "smbios": g.smbios_string()}),
@@ -157,6 +165,7 @@ impl Op {
                 };
                 let first = &configs[0];
                 Ok(HostOutput {
+                    alert: false,
                     text,
                     columns: vec![
                         ("channel", first.channel.to_string()),
@@ -208,6 +217,7 @@ impl Op {
                     obj.insert(p.name().into(), json!(v));
                 }
                 Ok(HostOutput {
+                    alert: false,
                     json: serde_json::Value::Object(obj),
                     text,
                     columns,
@@ -217,6 +227,7 @@ impl Op {
                 let r = sysinfo::write_string(&bmc, *param, value, StringEncoding::for_text(value))
                     .await?;
                 Ok(HostOutput {
+                    alert: false,
                     text: format!(
                         "{:<24}: {} (written and read back)\n",
                         label(*param),
@@ -249,6 +260,7 @@ impl Op {
                     sysinfo::write_string(&bmc, SystemInfoParameter::OsName, &caption, encoding)
                         .await?;
                 Ok(HostOutput {
+                    alert: false,
                     text: format!(
                         "{:<24}: {}\n{:<24}: {}\n(written and read back)\n",
                         "Primary OS Name", primary.text, "OS Name", running.text
@@ -257,7 +269,7 @@ impl Op {
                     json: json!({"os": caption, "primary_os_name": primary.text, "os_name": running.text}),
                 })
             }
-            Op::Correlate => {
+            Op::Correlate { verify } => {
                 let os = client.operating_system().await?.unwrap_or_default();
                 let host_name = os.computer_name.unwrap_or_default();
                 let caption = os.caption;
@@ -274,31 +286,76 @@ impl Op {
                     .find_map(|l| l.mac_address)
                     .map(|m| m.to_string())
                     .unwrap_or_default();
+                let mut text = format!(
+                    "{:<18}: {host_name}\n{:<18}: {caption}\n{:<18}: {ip}\n{:<18}: {mac}\n{:<18}: {} ({})\n{:<18}: {}\n",
+                    "Host Name",
+                    "OS",
+                    "BMC IP Address",
+                    "BMC MAC Address",
+                    "BMC Firmware",
+                    d.firmware_revision(),
+                    d.manufacturer_name().unwrap_or("unknown vendor"),
+                    "System GUID",
+                    guid.map(|g| g.ipmi_string()).unwrap_or_default()
+                );
+                let mut columns = vec![
+                    ("host_name", host_name.clone()),
+                    ("os", caption.clone()),
+                    ("bmc_ip", ip.clone()),
+                    ("bmc_mac", mac.clone()),
+                    ("bmc_firmware", d.firmware_revision()),
+                ];
+                let mut json = json!({
+                    "host_name": host_name, "os": caption, "bmc_ip": ip, "bmc_mac": mac,
+                    "bmc_firmware": d.firmware_revision(), "bmc_manufacturer": d.manufacturer_name(),
+                    "system_guid": guid.map(|g| g.ipmi_string()), "bmc_lan": lans,
+                });
+                let mut alert = false;
+                if *verify {
+                    let product = client.computer_system_product().await?.unwrap_or_default();
+                    let uuid = product.uuid.clone().unwrap_or_default();
+                    let matched = guid.and_then(|g| g.matches_smbios_uuid(&uuid));
+                    let verdict = match (&guid, matched) {
+                        (_, Some(order)) => format!(
+                            "match ({})",
+                            match order {
+                                GuidOrder::Smbios => "SMBIOS byte order",
+                                GuidOrder::Ipmi => "IPMI byte order",
+                                GuidOrder::Rfc4122 => "RFC 4122 byte order",
+                            }
+                        ),
+                        (None, None) => "unknown (the BMC has no System GUID)".into(),
+                        (Some(_), None) if uuid.is_empty() => {
+                            "unknown (the host reports no SMBIOS UUID)".into()
+                        }
+                        (Some(_), None) => {
+                            alert = true;
+                            "MISMATCH: this BMC's System GUID is not this host's SMBIOS UUID".into()
+                        }
+                    };
+                    text.push_str(&format!(
+                        "{:<18}: {uuid}\n{:<18}: {verdict}\n",
+                        "Host SMBIOS UUID", "GUID Check"
+                    ));
+                    columns.push((
+                        "guid_check",
+                        if alert {
+                            "MISMATCH".into()
+                        } else if matched.is_some() {
+                            "ok".into()
+                        } else {
+                            "unknown".into()
+                        },
+                    ));
+                    json["smbios_uuid"] = json!(uuid);
+                    json["guid_match"] = json!(matched);
+                    json["guid_mismatch"] = json!(alert);
+                }
                 Ok(HostOutput {
-                    text: format!(
-                        "{:<18}: {host_name}\n{:<18}: {caption}\n{:<18}: {ip}\n{:<18}: {mac}\n{:<18}: {} ({})\n{:<18}: {}\n",
-                        "Host Name",
-                        "OS",
-                        "BMC IP Address",
-                        "BMC MAC Address",
-                        "BMC Firmware",
-                        d.firmware_revision(),
-                        d.manufacturer_name().unwrap_or("unknown vendor"),
-                        "System GUID",
-                        guid.map(|g| g.ipmi_string()).unwrap_or_default()
-                    ),
-                    columns: vec![
-                        ("host_name", host_name.clone()),
-                        ("os", caption.clone()),
-                        ("bmc_ip", ip.clone()),
-                        ("bmc_mac", mac.clone()),
-                        ("bmc_firmware", d.firmware_revision()),
-                    ],
-                    json: json!({
-                        "host_name": host_name, "os": caption, "bmc_ip": ip, "bmc_mac": mac,
-                        "bmc_firmware": d.firmware_revision(), "bmc_manufacturer": d.manufacturer_name(),
-                        "system_guid": guid.map(|g| g.ipmi_string()), "bmc_lan": lans,
-                    }),
+                    alert,
+                    text,
+                    columns,
+                    json,
                 })
             }
         }

@@ -60,6 +60,39 @@ impl SystemGuid {
     }
 }
 
+/// How a BMC's System GUID was found to match the host's SMBIOS UUID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuidOrder {
+    /// The bytes in SMBIOS order (first three fields little-endian): what most BMCs send.
+    Smbios,
+    /// All 16 bytes least-significant first, as IPMI 2.0 §20.8 specifies.
+    Ipmi,
+    /// RFC 4122 byte order.
+    Rfc4122,
+}
+
+impl SystemGuid {
+    /// Which reading of this GUID is the host's SMBIOS UUID (as `Win32_ComputerSystemProduct`
+    /// shows it), if any. The BMC and the host read one value; vendors disagree on the byte
+    /// order (ipmitool #25, #239), so each of the three readings is tried, SMBIOS first. A GUID
+    /// of all zeros or all FFh (unset) matches nothing.
+    pub fn matches_smbios_uuid(&self, uuid: &str) -> Option<GuidOrder> {
+        if self.0.iter().all(|&b| b == 0) || self.0.iter().all(|&b| b == 0xFF) {
+            return None;
+        }
+        let uuid = uuid.trim().trim_start_matches('{').trim_end_matches('}');
+        [
+            (GuidOrder::Smbios, self.smbios_string()),
+            (GuidOrder::Ipmi, self.ipmi_string()),
+            (GuidOrder::Rfc4122, self.rfc4122_string()),
+        ]
+        .into_iter()
+        .find(|(_, s)| s.eq_ignore_ascii_case(uuid))
+        .map(|(o, _)| o)
+    }
+}
+
 fn format_uuid(b: &[u8; 16]) -> String {
     let h = |r: std::ops::Range<usize>| b[r].iter().map(|x| format!("{x:02x}")).collect::<String>();
     format!(
@@ -102,5 +135,24 @@ mod tests {
         assert_eq!(g.rfc4122_string(), "00010203-0405-0607-0809-0a0b0c0d0e0f");
         assert_eq!(g.smbios_string(), "03020100-0504-0706-0809-0a0b0c0d0e0f");
         assert!(GetSystemGuid::parse_success_response(&raw[..15]).is_err());
+        // Windows' upper-case SMBIOS UUID matches the SMBIOS reading; the other orders too.
+        let host = "03020100-0504-0706-0809-0A0B0C0D0E0F";
+        assert_eq!(g.matches_smbios_uuid(host), Some(GuidOrder::Smbios));
+        assert_eq!(
+            g.matches_smbios_uuid("{0f0e0d0c-0b0a-0908-0706-050403020100}"),
+            Some(GuidOrder::Ipmi)
+        );
+        assert_eq!(
+            g.matches_smbios_uuid("00010203-0405-0607-0809-0a0b0c0d0e0f"),
+            Some(GuidOrder::Rfc4122)
+        );
+        assert_eq!(
+            g.matches_smbios_uuid("03020100-0504-0706-0809-0a0b0c0d0e10"),
+            None
+        );
+        assert_eq!(
+            SystemGuid([0; 16]).matches_smbios_uuid(&"0".repeat(32)),
+            None
+        );
     }
 }

@@ -6,7 +6,7 @@ mod get_system_info_parameters;
 mod set_system_info_parameters;
 
 pub use get_device_id::{AdditionalSupport, DeviceId, GetDeviceId, manufacturer_name};
-pub use get_system_guid::{GetSystemGuid, SystemGuid};
+pub use get_system_guid::{GetSystemGuid, GuidOrder, SystemGuid};
 pub use get_system_info_parameters::{GetSystemInfoParameters, SystemInfoParameterData};
 pub use set_system_info_parameters::SetSystemInfoParameters;
 
