@@ -264,3 +264,44 @@ async fn lan_set_is_seen_by_ipmitool_and_the_other_way_round() {
     );
     assert!(line(&b.theirs(&["lan", "print", "1"]), "Default Gateway IP").ends_with("10.9.0.1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_finds_the_weaknesses_ipmi_sim_is_configured_with() {
+    let Some(b) = bench("audit").await else {
+        return;
+    };
+    let o = b.ours(&["--output", "json", "audit"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "high findings exit 1: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let found = |id: &str| {
+        v["result"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .map(|f| f["severity"].as_str().unwrap().to_string())
+    };
+    // catalog-lan.conf.in: NONE for callback and user, straight password for user and
+    // operator, MD2 for admin; user 1 anonymous and enabled; ipmi_sim always offers suite 0.
+    assert_eq!(found("cipher-suite-0").as_deref(), Some("high"), "{v}");
+    assert_eq!(found("auth-none").as_deref(), Some("high"));
+    assert_eq!(found("auth-straight").as_deref(), Some("high"));
+    assert_eq!(found("auth-md2").as_deref(), Some("medium"));
+    assert_eq!(found("null-user").as_deref(), Some("high"));
+    assert_eq!(found("lan-enabled").as_deref(), Some("info"));
+    // What ipmitool itself says about the same channel.
+    let lan = String::from_utf8_lossy(&b.theirs(&["lan", "print", "1"]).stdout).to_string();
+    assert!(lan.contains("User     : NONE MD5 PASSWORD"), "{lan}");
+    let users = String::from_utf8_lossy(&b.theirs(&["user", "list", "1"]).stdout).to_string();
+    assert!(
+        users
+            .lines()
+            .any(|l| l.starts_with("1    ") && l.ends_with("USER")),
+        "{users}"
+    );
+}

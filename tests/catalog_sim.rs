@@ -174,3 +174,16 @@ async fn correlate_verify_proves_which_bmc_is_whose() {
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("1 host(s) flagged"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulators_bmc_audits_clean() {
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let o = ours(&sim.endpoints(), &["audit"]);
+    let text = stdout(&o);
+    assert!(text.ends_with("0 high, 0 medium, 1 low\n"), "{text}");
+    assert!(text.contains("RMCP+ cipher suites offered: 3,17"), "{text}");
+    assert!(
+        text.contains("user 2 'root' can log on with administrator privilege"),
+        "{text}"
+    );
+}

@@ -182,6 +182,10 @@ pub enum Command {
         #[command(subcommand)]
         what: DcmiCommand,
     },
+    /// The BMC's security posture from the OS, no BMC credentials: users and privileges per LAN
+    /// channel, an anonymous user, access mode, IPMI 1.5 authentication types, RMCP+ cipher
+    /// suites (0 is a known hole). Exit status 1 when any finding is high.
+    Audit,
     /// Users: `user list [channel]`.
     User {
         #[command(subcommand)]

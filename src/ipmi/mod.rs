@@ -26,6 +26,7 @@
 //! ```
 
 pub mod app;
+pub mod audit;
 mod bmc;
 pub mod chassis;
 mod completion;

@@ -63,6 +63,8 @@ pub enum Catalog {
     ChannelInfo(u8),
     /// `lan set <channel> ...`.
     LanSet(u8, LanSetting),
+    /// `audit`.
+    Audit,
 }
 
 /// `lan set`'s words, as ipmitool takes them.
@@ -238,6 +240,7 @@ impl Catalog {
                     })
                 }
             },
+            Command::Audit => Catalog::Audit,
             Command::Dcmi {
                 what:
                     DcmiCommand::Power {
@@ -472,6 +475,44 @@ impl Catalog {
                     text: text::user_list(&users),
                     columns: vec![("users", enabled.join(" "))],
                     json: json!({"users": users}),
+                })
+            }
+            Catalog::Audit => {
+                let a = winrm_ipmi::ipmi::audit::audit(bmc).await?;
+                let count = |s| a.findings.iter().filter(|f| f.severity == s).count();
+                use winrm_ipmi::ipmi::audit::Severity;
+                let (high, medium, low) = (
+                    count(Severity::High),
+                    count(Severity::Medium),
+                    count(Severity::Low),
+                );
+                let mut out = String::new();
+                for f in &a.findings {
+                    out.push_str(&format!(
+                        "{:<7} channel {}  {:<21} {}\n",
+                        f.severity.word(),
+                        f.channel,
+                        f.id,
+                        f.detail
+                    ));
+                }
+                out.push_str(&format!("{high} high, {medium} medium, {low} low\n"));
+                Ok(HostOutput {
+                    alert: a.has_high(),
+                    text: out,
+                    columns: vec![
+                        ("high", high.to_string()),
+                        ("medium", medium.to_string()),
+                        ("low", low.to_string()),
+                        (
+                            "worst",
+                            a.findings
+                                .iter()
+                                .find(|f| f.severity > Severity::Info)
+                                .map_or(String::new(), |f| f.id.to_string()),
+                        ),
+                    ],
+                    json: json!(a),
                 })
             }
             Catalog::LanSet(c, setting) => {

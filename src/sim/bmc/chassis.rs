@@ -162,6 +162,21 @@ impl SimBmc {
         Ok(name)
     }
 
+    /// Get Channel Cipher Suites, listed by suite: 3 and 17 (HMAC-SHA1/SHA256 with AES), no
+    /// suite 0.
+    pub(super) fn get_cipher_suites(&self, d: &[u8]) -> Result<Vec<u8>, CompletionCode> {
+        let [channel, _payload, index] = exact::<3>(d)?;
+        let channel = channel & 0x0F;
+        if self.lan_channel(channel).is_none() {
+            return Err(CompletionCode::InvalidDataField);
+        }
+        let records = [0xC0, 0x03, 0x01, 0x41, 0x81, 0xC0, 0x11, 0x03, 0x44, 0x81];
+        let start = ((index & 0x3F) as usize) * 16;
+        let mut out = vec![channel];
+        out.extend(records.iter().skip(start).take(16));
+        Ok(out)
+    }
+
     pub(super) fn get_channel_access(&self, d: &[u8]) -> Result<Vec<u8>, CompletionCode> {
         let [channel, _which] = exact::<2>(d)?;
         self.lan_channel(channel & 0x0F)

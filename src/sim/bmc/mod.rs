@@ -275,6 +275,7 @@ impl SimBmc {
             (NetFn::SensorEvent, 0x27) => self.sensor_thresholds(d),
             (NetFn::App, 0x25) => self.get_watchdog(d),
             (NetFn::App, 0x41) => self.get_channel_access(d),
+            (NetFn::App, 0x54) => self.get_cipher_suites(d),
             (NetFn::App, 0x44) => self.get_user_access(d),
             (NetFn::App, 0x46) => self.get_user_name(d),
             (NetFn::GroupExtension, 0x02) => self.dcmi_power_reading(d),

@@ -103,6 +103,10 @@ impl SimBmc {
         let not_supported = CompletionCode::CommandSpecific(0x80);
         match param {
             0 => out.push(u8::from(self.state().lan_in_progress)),
+            // Authentication types: MD5 and straight password supported, MD5 enabled at
+            // every privilege level (no NONE, no straight password).
+            1 => out.push(0x14),
+            2 => out.extend_from_slice(&[0x04, 0x04, 0x04, 0x04, 0x00]),
             3 => out.extend_from_slice(&lan.ip_address.octets()),
             4 => out.push(lan.ip_source.byte()),
             5 => out.extend_from_slice(&lan.mac_address),
