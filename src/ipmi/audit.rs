@@ -165,7 +165,9 @@ pub async fn audit<B: Bmc + ?Sized>(bmc: &B) -> Result<Audit, B::Error> {
         judge(&posture, &mut audit.findings);
         audit.channels.push(posture);
     }
-    audit.findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    audit
+        .findings
+        .sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(audit)
 }
 
