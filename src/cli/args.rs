@@ -46,8 +46,9 @@ pub struct Global {
     /// WinRM transport: http (5985, NTLM message encryption) or https (5986).
     #[arg(long, global = true, value_enum, default_value_t = Transport::Http)]
     pub transport: Transport,
-    /// Do not keep sensor records on disk between runs ($XDG_CACHE_HOME/winrm-ipmi/sdr); they
-    /// are still shared between the hosts of one run.
+    /// No sensor-record cache: read every host's SDR repository from its BMC (by default
+    /// repositories are kept in $XDG_CACHE_HOME/winrm-ipmi/sdr and shared by the hosts of a
+    /// run, keyed by model and the repository's timestamps).
     #[arg(long, global = true)]
     pub no_sdr_cache: bool,
     /// Authentication. negotiate: Kerberos when a ticket can be had for the host, else NTLM.

@@ -310,6 +310,46 @@ fn product_area(a: &[u8]) -> ProductArea {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "sim")]
+    #[tokio::test]
+    async fn reads_shrink_when_the_bmc_says_too_many_bytes() {
+        use crate::ipmi::{CompletionCode, RawResponse};
+        use crate::sim::{BmcConfig, SimBmc};
+        /// A BMC whose interface returns at most 20 bytes of FRU data per read (C7h above).
+        struct Small(SimBmc, std::sync::Mutex<Vec<u8>>);
+        impl Bmc for Small {
+            type Error = IpmiError;
+            async fn request(&self, r: RawRequest) -> Result<RawResponse, IpmiError> {
+                if r.cmd() == 0x11 {
+                    self.1.lock().unwrap().push(r.data()[3]);
+                    if r.data()[3] > 20 {
+                        return Ok(RawResponse::new(CompletionCode::from_byte(0xC7), vec![]));
+                    }
+                }
+                self.0.request(r).await
+            }
+        }
+        let small = Small(SimBmc::new(BmcConfig::default()), Default::default());
+        let FruRead::Ok(fru) = read_fru(&small, 0).await.unwrap() else {
+            panic!("FRU 0 is present")
+        };
+        let FruRead::Ok(direct) = read_fru(&SimBmc::new(BmcConfig::default()), 0)
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(fru, direct);
+        assert_eq!(fru.product.unwrap().serial.as_deref(), Some("SIM0001"));
+        // 8 for the header, then 32 refused, shrinking by one to 20, which is kept.
+        let sizes = small.1.lock().unwrap().clone();
+        assert!(
+            sizes.iter().skip_while(|&&n| n != 20).all(|&n| n <= 20),
+            "{sizes:?}"
+        );
+        assert!(sizes.contains(&32) && sizes.contains(&21), "{sizes:?}");
+    }
+
     #[test]
     fn type_length_encodings_as_ipmitool_reads_them() {
         let data = [

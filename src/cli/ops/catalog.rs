@@ -126,11 +126,11 @@ fn channel(c: Option<u8>) -> Result<u8, String> {
 }
 
 fn cache(g: &Global) -> SdrCache {
-    SdrCache::new(if g.no_sdr_cache {
-        None
+    if g.no_sdr_cache {
+        SdrCache::disabled()
     } else {
-        winrm_ipmi::ipmi::sdr::cache::default_dir()
-    })
+        SdrCache::new(winrm_ipmi::ipmi::sdr::cache::default_dir())
+    }
 }
 
 fn outcome(o: CacheOutcome) -> &'static str {
@@ -139,6 +139,7 @@ fn outcome(o: CacheOutcome) -> &'static str {
         CacheOutcome::Uncacheable => "uncacheable",
         CacheOutcome::Memory => "memory",
         CacheOutcome::Disk => "disk",
+        CacheOutcome::Off => "off",
     }
 }
 
@@ -286,7 +287,16 @@ impl Catalog {
     }
 
     /// Runs on one host.
-    pub async fn run(&self, _client: &Client, bmc: &IpmiBmc) -> Result<HostOutput, Error> {
+    pub async fn run(&self, client: &Client, bmc: &IpmiBmc) -> Result<HostOutput, Error> {
+        let mut out = self.run_on(bmc).await?;
+        if matches!(self, Catalog::Sdr { .. } | Catalog::SensorList { .. }) {
+            // How many WinRM requests the host took (the sensor-record cache's saving).
+            out.json["winrm_requests"] = json!(client.requests_sent());
+        }
+        Ok(out)
+    }
+
+    async fn run_on(&self, bmc: &IpmiBmc) -> Result<HostOutput, Error> {
         match self {
             Catalog::Sdr {
                 extended,

@@ -58,13 +58,25 @@ pub enum CacheOutcome {
     Memory,
     /// From the disk cache.
     Disk,
+    /// Read from the BMC: the cache is off.
+    Off,
 }
 
 /// The cache. Clones share it; `Default` is memory only.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct SdrCache {
     memory: Arc<Mutex<HashMap<SdrKey, Arc<Vec<SdrRecord>>>>>,
+    /// One download per key at a time: hosts of one model that miss together wait for the
+    /// first, then read its records from memory.
+    gates: Arc<Mutex<HashMap<SdrKey, Arc<tokio::sync::Mutex<()>>>>>,
     dir: Option<PathBuf>,
+    enabled: bool,
+}
+
+impl Default for SdrCache {
+    fn default() -> Self {
+        SdrCache::new(None)
+    }
 }
 
 impl std::fmt::Debug for SdrCache {
@@ -88,7 +100,17 @@ impl SdrCache {
     pub fn new(dir: Option<PathBuf>) -> Self {
         SdrCache {
             memory: Arc::default(),
+            gates: Arc::default(),
             dir,
+            enabled: true,
+        }
+    }
+
+    /// No cache: every host's records are read from its BMC.
+    pub fn disabled() -> Self {
+        SdrCache {
+            enabled: false,
+            ..SdrCache::new(None)
         }
     }
 
@@ -97,6 +119,9 @@ impl SdrCache {
         &self,
         bmc: &B,
     ) -> Result<(Arc<Vec<SdrRecord>>, CacheOutcome), B::Error> {
+        if !self.enabled {
+            return Ok((Arc::new(read_repository(bmc).await?), CacheOutcome::Off));
+        }
         let id = execute(bmc, GetDeviceId).await?;
         let info = repository_info(bmc).await?;
         if !SdrKey::cacheable(&info) {
@@ -112,13 +137,19 @@ impl SdrCache {
             last_add: info.last_add,
             last_erase: info.last_erase,
         };
-        if let Some(r) = self
-            .memory
+        if let Some(r) = self.in_memory(&key) {
+            return Ok((r, CacheOutcome::Memory));
+        }
+        let gate = self
+            .gates
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            return Ok((r.clone(), CacheOutcome::Memory));
+            .entry(key)
+            .or_default()
+            .clone();
+        let _one_at_a_time = gate.lock().await;
+        if let Some(r) = self.in_memory(&key) {
+            return Ok((r, CacheOutcome::Memory));
         }
         if let Some(records) = self.dir.as_deref().and_then(|d| load(d, &key)) {
             let records = Arc::new(records);
@@ -133,6 +164,14 @@ impl SdrCache {
         }
         self.remember(key, records.clone());
         Ok((records, CacheOutcome::Read))
+    }
+
+    fn in_memory(&self, key: &SdrKey) -> Option<Arc<Vec<SdrRecord>>> {
+        self.memory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
     }
 
     fn remember(&self, key: SdrKey, records: Arc<Vec<SdrRecord>>) {

@@ -188,7 +188,7 @@ impl SimBmc {
     /// Get Sensor Thresholds from the SDR repository's full records.
     pub(super) fn sensor_thresholds(&self, d: &[u8]) -> Result<Vec<u8>, CompletionCode> {
         let [number] = exact::<1>(d)?;
-        let record = storage::SDR_RECORDS
+        let record = super::sdr::repository()
             .iter()
             .filter_map(|r| SdrRecord::parse(r.to_vec()).ok())
             .find(|r| r.sensor().is_some_and(|s| s.number == number))

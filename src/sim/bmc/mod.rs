@@ -16,12 +16,13 @@ use crate::ipmi::{Bmc, CompletionCode, IpmiError, NetFn, RawRequest, RawResponse
 
 mod app;
 mod chassis;
+mod sdr;
 mod sensor;
 mod storage;
 mod sysinfo;
 mod transport;
 
-use storage::{SDR_RECORDS, fru_image};
+use storage::fru_image;
 use sysinfo::SysInfoString;
 pub use transport::LanChannelConfig;
 
@@ -260,8 +261,13 @@ impl SimBmc {
                     .to_vec()
             }),
             (NetFn::Storage, 0x20) => no_data(d).map(|()| {
-                let n = (SDR_RECORDS.len() as u16).to_le_bytes();
-                vec![0x51, n[0], n[1], 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0x02]
+                // Added and erased at fixed times (as a BMC's repository is, at its firmware
+                // update): identical hosts have identical repositories, and say so.
+                let n = (sdr::repository().len() as u16).to_le_bytes();
+                let [a0, a1, a2, a3] = 0x6560_0000u32.to_le_bytes();
+                vec![
+                    0x51, n[0], n[1], 0xFF, 0xFF, a0, a1, a2, a3, a0, a1, a2, a3, 0x02,
+                ]
             }),
             (NetFn::Storage, 0x22) => no_data(d).map(|()| self.reserve(false)),
             (NetFn::Storage, 0x23) => self.get_sdr(d),
@@ -328,7 +334,7 @@ mod tests {
     async fn sdr_repository_parses_with_ipmi_rs_core_and_readings_convert() {
         let bmc = SimBmc::new(BmcConfig::default());
         let info = bmc.handle(&req(NetFn::Storage, 0x20, &[]));
-        assert_eq!(info.data[..3], [0x51, 2, 0]);
+        assert_eq!(info.data[..3], [0x51, sdr::repository().len() as u8, 0]);
         // Walk with ipmi-rs-core's own Get SDR command and record parser.
         let first = execute(&bmc, GetDeviceSdr::new(None, RecordId::new_raw(0)))
             .await
@@ -343,7 +349,10 @@ mod tests {
         let second = execute(&bmc, GetDeviceSdr::new(None, first.next_entry))
             .await
             .unwrap();
-        assert!(second.next_entry.is_last());
+        assert!(
+            !second.next_entry.is_last(),
+            "the synthesized sensors follow"
+        );
         let RecordContents::FullSensor(inlet) = &second.record.contents else {
             panic!()
         };
@@ -364,7 +373,7 @@ mod tests {
         );
         let r = bmc.handle(&req(NetFn::Storage, 0x22, &[])).data;
         let part = bmc.handle(&req(NetFn::Storage, 0x23, &[r[0], r[1], 0x0D, 0, 5, 10]));
-        assert_eq!(part.data[2..], SDR_RECORDS[0][5..15]);
+        assert_eq!(part.data[2..], storage::SDR_RECORDS[0][5..15]);
         assert_eq!(
             bmc.handle(&req(NetFn::Storage, 0x23, &[0, 0, 0x44, 0, 0, 0xFF]))
                 .completion,

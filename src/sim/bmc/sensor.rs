@@ -14,6 +14,7 @@ impl SimBmc {
             .iter()
             .find(|(n, _)| *n == number)
             .map(|(_, r)| r.to_vec())
+            .or_else(|| super::sdr::reading(number).map(|r| r.to_vec()))
             .ok_or(CompletionCode::NotPresent)
     }
 }

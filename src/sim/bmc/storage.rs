@@ -177,9 +177,9 @@ impl SimBmc {
         let s = self.state();
         check_reservation(u16::from_le_bytes([r0, r1]), offset, s.sdr_reservation)?;
         read_record(
-            SDR_RECORDS
+            super::sdr::repository()
                 .iter()
-                .map(|r| (u16::from_le_bytes([r[0], r[1]]), *r)),
+                .map(|r| (u16::from_le_bytes([r[0], r[1]]), r.as_slice())),
             u16::from_le_bytes([i0, i1]),
             offset,
             count,
