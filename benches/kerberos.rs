@@ -44,7 +44,7 @@ fn main() {
     }
     let endpoints = realm.path("endpoints");
     let mut sim = Command::new(env!("CARGO_BIN_EXE_winrm-ipmi"))
-        .args(["sim", "--keytab"])
+        .args(["sim", "--port", "0", "--keytab"])
         .arg(realm.path("service.keytab"))
         .arg("--endpoints-file")
         .arg(&endpoints)

@@ -523,7 +523,7 @@ fn negotiate_falls_back_to_ntlm() {
 fn sim_with_keytab(kdc: &Kdc, name: &str) -> (Child, String) {
     let endpoints = kdc.path(&format!("{name}.endpoints"));
     let child = Command::new(env!("CARGO_BIN_EXE_winrm-ipmi"))
-        .args(["sim", "--keytab"])
+        .args(["sim", "--port", "0", "--keytab"])
         .arg(kdc.path("service.keytab"))
         .arg("--endpoints-file")
         .arg(&endpoints)
