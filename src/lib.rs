@@ -80,6 +80,8 @@
 pub mod auth;
 mod client;
 mod error;
+#[cfg(feature = "exporter")]
+pub mod exporter;
 pub mod hosts;
 pub mod ipmi;
 #[cfg(feature = "sim")]

@@ -123,6 +123,9 @@ pub enum Output {
     Text,
     Json,
     Csv,
+    /// A Prometheus file_sd target list of every host's BMC address (`correlate` only), for an
+    /// out-of-band ipmi_exporter.
+    PrometheusSd,
 }
 
 #[derive(Subcommand)]
@@ -196,6 +199,19 @@ pub enum Command {
     Channel {
         #[command(subcommand)]
         what: ChannelCommand,
+    },
+    /// A Prometheus exporter for the hosts' BMCs, in band: `GET /ipmi?target=HOST[&module=M]`
+    /// (ipmi_exporter's families), `GET /metrics` (its own). Without --config, one module
+    /// `default` from the account options (-U, WINRM_PASSWORD, --auth, ...).
+    #[cfg(feature = "exporter")]
+    Exporter {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9290")]
+        listen: String,
+        /// YAML modules (as ipmi_exporter's: account, password source, auth, timeouts,
+        /// collectors).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Run simulated Windows hosts (WinRM with a BMC behind Microsoft_IPMI) on 127.0.0.1.
     #[cfg(feature = "sim")]

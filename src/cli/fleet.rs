@@ -150,6 +150,21 @@ pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
     if g.concurrency == 0 {
         return Err("--concurrency must be at least 1".into());
     }
+    let factory = client_factory(g)?;
+    Ok((
+        Hosts {
+            flags: g.hosts.clone(),
+            source: g.hosts_file.clone(),
+            shard: g.shard,
+            known,
+        },
+        factory,
+    ))
+}
+
+/// The clients' settings from the global options (credentials, authentication, TLS, proxy),
+/// checked once: what would fail for every host fails here.
+pub fn client_factory(g: &Global) -> Result<ClientFactory, String> {
     if g.transport == Transport::Http
         && (g.cacert.is_some() || g.thumbprint.is_some() || g.insecure)
     {
@@ -204,15 +219,7 @@ pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
     }
     let factory = b.into_factory();
     factory.check().map_err(|e| e.to_string())?;
-    Ok((
-        Hosts {
-            flags: g.hosts.clone(),
-            source: g.hosts_file.clone(),
-            shard: g.shard,
-            known,
-        },
-        factory,
-    ))
+    Ok(factory)
 }
 
 /// The proxy: `--proxy`, or the environment unless `--no-proxy`; Basic credentials from

@@ -80,7 +80,14 @@ pub fn main() -> ExitCode {
             println!("{}", req.xml);
             ExitCode::SUCCESS
         }
+        #[cfg(feature = "exporter")]
+        Command::Exporter { listen, config } => exporter(&cli.global, &listen, config.as_deref()),
         command => {
+            if cli.global.output == args::Output::PrometheusSd
+                && !matches!(command, Command::Correlate { .. })
+            {
+                return usage("--output prometheus-sd goes with correlate");
+            }
             let op = match Op::from_command(command, &cli.global) {
                 Ok(op) => op,
                 Err(e) => return usage(&e),
@@ -93,6 +100,52 @@ pub fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `winrm-ipmi exporter`: modules from the file, or one `default` module from the account
+/// options; serves until Ctrl-C.
+#[cfg(feature = "exporter")]
+fn exporter(g: &args::Global, listen: &str, config: Option<&std::path::Path>) -> ExitCode {
+    use winrm_ipmi::exporter::{self, Exporter, Module};
+    let modules = match config {
+        Some(path) => exporter::config::load(path),
+        None => fleet::client_factory(g).map(|f| vec![Module::new("default", f)]),
+    };
+    let modules = match modules {
+        Ok(m) if !m.is_empty() => m,
+        Ok(_) => return usage("the configuration has no module"),
+        Err(e) => return usage(&e),
+    };
+    let cache = if g.no_sdr_cache {
+        winrm_ipmi::ipmi::sdr::SdrCache::disabled()
+    } else {
+        winrm_ipmi::ipmi::sdr::SdrCache::new(winrm_ipmi::ipmi::sdr::cache::default_dir())
+    };
+    let exporter = std::sync::Arc::new(Exporter::new(modules, cache));
+    runtime().block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("winrm-ipmi: cannot listen on {listen}: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        if let Ok(addr) = listener.local_addr() {
+            use std::io::Write;
+            println!("winrm-ipmi exporter listening on http://{addr}");
+            let _ = std::io::stdout().flush();
+        }
+        tokio::select! {
+            r = exporter::serve(listener, exporter) => {
+                if let Err(e) = r {
+                    eprintln!("winrm-ipmi: {e}");
+                    return ExitCode::from(1);
+                }
+                ExitCode::SUCCESS
+            }
+            _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+        }
+    })
 }
 
 fn runtime() -> tokio::runtime::Runtime {

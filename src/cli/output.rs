@@ -71,6 +71,8 @@ pub struct Printer<'o> {
     progress: Option<indicatif::ProgressBar>,
     /// Standard output went away (`| head`): the run goes on, printing nothing more.
     closed: bool,
+    /// file_sd target groups (`--output prometheus-sd`).
+    sd: Vec<serde_json::Value>,
 }
 
 impl<'o> Printer<'o> {
@@ -94,6 +96,7 @@ impl<'o> Printer<'o> {
             by_kind: BTreeMap::new(),
             progress,
             closed: false,
+            sd: Vec::new(),
         }
     }
 
@@ -138,6 +141,24 @@ impl<'o> Printer<'o> {
             Err(e) => *self.by_kind.entry(e.kind().as_str()).or_default() += 1,
         }
         match self.output {
+            Output::PrometheusSd => {
+                // A BMC address the host reported, with the host's name beside it.
+                if let (host, Ok(o)) = &result
+                    && let Some(ip) = o.json["bmc_ip"].as_str().filter(|ip| !ip.is_empty())
+                {
+                    self.sd.push(serde_json::json!({
+                        "targets": [ip],
+                        "labels": {
+                            "host": o.json["host_name"],
+                            "winrm_endpoint": host,
+                            "bmc_mac": o.json["bmc_mac"],
+                        },
+                    }));
+                }
+                if let (host, Err(e)) = &result {
+                    eprintln!("{}", explain(host, e));
+                }
+            }
             Output::Json => {
                 let (host, r) = &result;
                 let v = match r {
@@ -209,6 +230,10 @@ impl<'o> Printer<'o> {
     pub fn finish(mut self, elapsed: Duration) -> usize {
         if self.output == Output::Csv && self.columns.is_none() {
             self.set_columns(Vec::new());
+        }
+        if self.output == Output::PrometheusSd {
+            let sd = serde_json::to_string_pretty(&self.sd).unwrap_or_default();
+            self.line(sd);
         }
         if !self.rows.is_empty() {
             let mut header = vec!["HOST".to_string()];

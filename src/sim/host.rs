@@ -170,6 +170,11 @@ impl Host {
         }
     }
 
+    /// NTLM challenges sent so far: one per authenticated connection.
+    pub fn ntlm_handshakes(&self) -> u32 {
+        self.challenges_sent.load(Ordering::Relaxed)
+    }
+
     /// The account for `domain\user`, if any: the domain may be empty, the host name, or the
     /// DNS domain.
     pub fn account(&self, domain: &str, user: &str) -> Option<&Account> {

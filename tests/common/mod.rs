@@ -4,6 +4,7 @@
 
 pub mod ipmi_sim;
 pub mod kdc;
+pub mod prometheus;
 pub mod tinyproxy;
 
 use std::path::PathBuf;

@@ -62,6 +62,19 @@ pub enum CacheOutcome {
     Off,
 }
 
+impl CacheOutcome {
+    /// The word for it (metrics, JSON).
+    pub const fn name(self) -> &'static str {
+        match self {
+            CacheOutcome::Read => "read",
+            CacheOutcome::Uncacheable => "uncacheable",
+            CacheOutcome::Memory => "memory",
+            CacheOutcome::Disk => "disk",
+            CacheOutcome::Off => "off",
+        }
+    }
+}
+
 /// The cache. Clones share it; `Default` is memory only.
 #[derive(Clone)]
 pub struct SdrCache {

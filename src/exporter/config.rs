@@ -1,0 +1,251 @@
+//! The exporter's YAML configuration: modules, as ipmi_exporter has them. A module says how to
+//! reach and log on to the targets scraped with it (account, password source, authentication,
+//! transport and TLS), how long a scrape may take, and which collectors run.
+//!
+//! ```yaml
+//! modules:
+//!   default:
+//!     user: 'CONTOSO\monitor'
+//!     password_file: /etc/winrm-ipmi/password   # or password_env: WINRM_PASSWORD
+//!     auth: negotiate                            # kerberos, ntlm, basic, certificate
+//!     transport: http                            # https: cacert, thumbprint, insecure
+//!     timeout: 20                                # seconds; a scrape's own timeout wins if shorter
+//!     collectors: [ipmi, bmc, chassis, dcmi, sel, lan]
+//!     exclude_sensor_ids: [2, 29]
+//! ```
+//!
+//! Secrets are read when the configuration loads and kept as [`Password`]s: never in logs,
+//! errors or metric labels.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::ClientFactory;
+use crate::auth::{AuthMethod, Password};
+use crate::transport::proxy::ProxyChoice;
+
+/// What a module collects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Collector {
+    /// Sensors (ipmi_exporter's `ipmi`).
+    Ipmi,
+    /// BMC info (`bmc`).
+    Bmc,
+    /// Chassis state (`chassis`).
+    Chassis,
+    /// DCMI power (`dcmi`).
+    Dcmi,
+    /// SEL size (`sel`).
+    Sel,
+    /// In band only: the BMC's LAN configuration per channel (IP, MAC, source, VLAN).
+    Lan,
+    /// In band only: whether the BMC's System GUID is the host's SMBIOS UUID.
+    Guid,
+}
+
+impl Collector {
+    /// The label value (`ipmi_up{collector="..."}`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Collector::Ipmi => "ipmi",
+            Collector::Bmc => "bmc",
+            Collector::Chassis => "chassis",
+            Collector::Dcmi => "dcmi",
+            Collector::Sel => "sel",
+            Collector::Lan => "lan",
+            Collector::Guid => "guid",
+        }
+    }
+
+    /// ipmi_exporter's default set, and our two in-band extras.
+    pub const DEFAULT: [Collector; 6] = [
+        Collector::Ipmi,
+        Collector::Bmc,
+        Collector::Chassis,
+        Collector::Dcmi,
+        Collector::Sel,
+        Collector::Lan,
+    ];
+}
+
+/// The file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Modules by name.
+    pub modules: BTreeMap<String, ModuleConfig>,
+}
+
+/// One module as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleConfig {
+    /// Account: `DOMAIN\user`, `user@REALM` or a local user. Optional with Kerberos tickets
+    /// or a certificate.
+    pub user: Option<String>,
+    /// The password itself (prefer a file or the environment).
+    pub password: Option<String>,
+    /// A file whose first line is the password.
+    pub password_file: Option<PathBuf>,
+    /// An environment variable holding the password.
+    pub password_env: Option<String>,
+    /// negotiate (default), kerberos, ntlm, basic, certificate.
+    pub auth: Option<String>,
+    /// http (default) or https.
+    pub transport: Option<String>,
+    /// Kerberos service principal when not HTTP/<target>.
+    pub spn: Option<String>,
+    /// CA certificates (PEM) to trust for HTTPS.
+    pub cacert: Option<PathBuf>,
+    /// Pin the server certificate by SHA-256 thumbprint.
+    pub thumbprint: Option<String>,
+    /// Accept any server certificate (labs only).
+    #[serde(default)]
+    pub insecure: bool,
+    /// Client certificate and key (PEM) for certificate authentication.
+    pub cert: Option<PathBuf>,
+    /// The key.
+    pub key: Option<PathBuf>,
+    /// Seconds a scrape may take (default 20).
+    pub timeout: Option<u64>,
+    /// Collectors (default: ipmi, bmc, chassis, dcmi, sel, lan).
+    pub collectors: Option<Vec<Collector>>,
+    /// Sensor record IDs not to report.
+    #[serde(default)]
+    pub exclude_sensor_ids: Vec<u16>,
+    /// Proxies from the environment (HTTPS_PROXY, NO_PROXY), as the CLI does by default.
+    #[serde(default)]
+    pub proxy_from_env: bool,
+}
+
+/// A module ready to scrape with.
+pub struct Module {
+    /// Its name.
+    pub name: String,
+    /// Clients for its targets.
+    pub factory: ClientFactory,
+    /// What it collects.
+    pub collectors: Vec<Collector>,
+    /// Its time limit.
+    pub timeout: Duration,
+    /// Sensors not reported.
+    pub exclude_sensor_ids: Vec<u16>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.name)
+            .field("collectors", &self.collectors)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Default time a scrape may take.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Module {
+    /// A module from clients made elsewhere (the CLI's options).
+    pub fn new(name: &str, factory: ClientFactory) -> Module {
+        Module {
+            name: name.to_string(),
+            factory,
+            collectors: Collector::DEFAULT.to_vec(),
+            timeout: DEFAULT_TIMEOUT,
+            exclude_sensor_ids: Vec::new(),
+        }
+    }
+}
+
+/// Reads and checks a configuration file; every module's settings are checked before the
+/// exporter starts.
+pub fn load(path: &std::path::Path) -> Result<Vec<Module>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file: ConfigFile =
+        serde_yaml_ng::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    file.modules
+        .into_iter()
+        .map(|(name, m)| m.build(&name).map_err(|e| format!("module {name:?}: {e}")))
+        .collect()
+}
+
+impl ModuleConfig {
+    fn password(&self) -> Result<Option<Password>, String> {
+        if let Some(p) = &self.password {
+            return Ok(Some(Password::new(p.clone())));
+        }
+        if let Some(f) = &self.password_file {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read the password file {}: {e}", f.display()))?;
+            return Ok(Some(Password::new(text.lines().next().unwrap_or_default())));
+        }
+        if let Some(var) = &self.password_env {
+            return std::env::var(var)
+                .map(|p| Some(Password::new(p)))
+                .map_err(|_| format!("the environment has no {var}"));
+        }
+        Ok(None)
+    }
+
+    /// The module, its settings checked.
+    pub fn build(&self, name: &str) -> Result<Module, String> {
+        let auth = match self.auth.as_deref().unwrap_or("negotiate") {
+            "negotiate" => AuthMethod::Negotiate,
+            "kerberos" => AuthMethod::Kerberos,
+            "ntlm" => AuthMethod::Ntlm,
+            "basic" => AuthMethod::Basic,
+            "certificate" => AuthMethod::Certificate,
+            other => return Err(format!("unknown auth {other:?}")),
+        };
+        let https = match self.transport.as_deref().unwrap_or("http") {
+            "http" => false,
+            "https" => true,
+            other => return Err(format!("unknown transport {other:?}")),
+        };
+        let mut b = crate::Client::builder("")
+            .https(https)
+            .auth(auth)
+            .insecure_skip_certificate_verification(self.insecure)
+            .operation_timeout(self.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs));
+        if self.proxy_from_env {
+            b = b.proxy_choice(ProxyChoice::from_process_env().map_err(|e| e.to_string())?);
+        }
+        match (self.password()?, &self.user) {
+            (Some(p), Some(u)) => b = b.credentials(u, p),
+            (Some(_), None) => return Err("a password needs a user".into()),
+            (None, user) if auth != AuthMethod::Certificate => {
+                b = b.kerberos_ticket(user.as_deref());
+            }
+            (None, _) => {}
+        }
+        if let Some(spn) = &self.spn {
+            b = b.spn(spn);
+        }
+        if let Some(ca) = &self.cacert {
+            b = b.ca_file(ca).map_err(|e| e.to_string())?;
+        }
+        if let Some(t) = &self.thumbprint {
+            b = b.thumbprint(t).map_err(|e| e.to_string())?;
+        }
+        if let (Some(c), Some(k)) = (&self.cert, &self.key) {
+            b = b.client_certificate(c, k).map_err(|e| e.to_string())?;
+        }
+        let factory = b.into_factory();
+        factory.check().map_err(|e| e.to_string())?;
+        Ok(Module {
+            name: name.to_string(),
+            factory,
+            collectors: self
+                .collectors
+                .clone()
+                .unwrap_or_else(|| Collector::DEFAULT.to_vec()),
+            timeout: self.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+            exclude_sensor_ids: self.exclude_sensor_ids.clone(),
+        })
+    }
+}

@@ -1,0 +1,51 @@
+//! Nominal, warning or critical for a sensor's event bits, as FreeIPMI's interpret module
+//! decides it (`_get_threshold_sensor_state`, `_get_sensor_state`) with its default tables
+//! (interpret_tables.rs) and `--ignore-unrecognized-events`, which ipmi_exporter passes.
+
+use super::interpret_tables::{GENERIC, SPECIFIC, TABLES, THRESHOLD};
+use crate::ipmi::sdr::SensorRecord;
+
+/// 0 nominal, 1 warning, 2 critical; NaN where FreeIPMI has no table (N/A).
+pub(super) fn state(s: &SensorRecord, bits: u16) -> f64 {
+    let table = match s.event_type {
+        0x01 => Some(THRESHOLD),
+        0x02..=0x0C => GENERIC
+            .iter()
+            .find(|(e, t, _)| *e == s.event_type && *t == s.sensor_type)
+            .map(|r| r.2),
+        0x6F => SPECIFIC
+            .iter()
+            .find(|(t, _)| *t == s.sensor_type)
+            .map(|r| r.1),
+        _ => None,
+    };
+    let Some(table) = table else {
+        return f64::NAN;
+    };
+    let entries = TABLES[table].as_bytes();
+    let mut mask = if s.event_type == 0x01 {
+        bits & 0x3F
+    } else {
+        bits & 0x7FFF
+    };
+    let mut worst = 0u8;
+    for (i, e) in entries.iter().enumerate().take(15) {
+        let applies = if i == 0 {
+            mask == 0
+        } else {
+            mask & (1 << (i - 1)) != 0
+        };
+        if applies {
+            worst = worst.max(match e {
+                b'W' => 1,
+                b'C' => 2,
+                _ => 0,
+            });
+        }
+        if i > 0 {
+            mask &= !(1 << (i - 1));
+        }
+    }
+    // Bits past the table: ignored (--ignore-unrecognized-events).
+    f64::from(worst)
+}

@@ -1,0 +1,139 @@
+//! The exporter's HTTP side: `GET /ipmi?target=...&module=...`, `GET /metrics`, and a short
+//! index page. One task per connection (hyper's HTTP/1.1 server); nothing here blocks.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use super::{Exporter, ScrapeError};
+
+/// OpenMetrics, which Prometheus reads (what `prometheus-client` writes).
+const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Serves until the listener fails.
+pub async fn serve(listener: TcpListener, exporter: Arc<Exporter>) -> std::io::Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let exporter = exporter.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let exporter = exporter.clone();
+                async move { Ok::<_, Infallible>(handle(req, &exporter).await) }
+            });
+            let mut builder = http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30));
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", content_type)
+        .body(Full::new(body.into()))
+        .expect("a valid response")
+}
+
+/// Percent-decoding of a query value (`%3A` → `:`, `+` → space).
+fn decode(v: &str) -> String {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+                {
+                    Ok(x) => {
+                        out.push(x);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| decode(v))
+}
+
+async fn handle(req: Request<Incoming>, exporter: &Arc<Exporter>) -> Response<Full<Bytes>> {
+    if req.method() != Method::GET {
+        return reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "GET only\n");
+    }
+    let query = req.uri().query().unwrap_or("");
+    match req.uri().path() {
+        "/ipmi" => {
+            let deadline = req
+                .headers()
+                .get("X-Prometheus-Scrape-Timeout-Seconds")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map(Duration::from_secs_f64);
+            let target = param(query, "target").unwrap_or_default();
+            let module = param(query, "module");
+            match exporter.scrape(&target, module.as_deref(), deadline).await {
+                Ok(text) => reply(StatusCode::OK, CONTENT_TYPE, text.as_bytes().to_vec()),
+                Err(e @ ScrapeError::BadTarget(_)) => {
+                    reply(StatusCode::BAD_REQUEST, "text/plain", format!("{e}\n"))
+                }
+                Err(e @ ScrapeError::UnknownModule(_)) => {
+                    reply(StatusCode::BAD_REQUEST, "text/plain", format!("{e}\n"))
+                }
+            }
+        }
+        "/metrics" => reply(StatusCode::OK, CONTENT_TYPE, exporter.own_metrics()),
+        "/" => reply(
+            StatusCode::OK,
+            "text/html",
+            "<html><head><title>winrm-ipmi exporter</title></head><body><h1>winrm-ipmi exporter</h1>\
+             <p>In-band IPMI of Windows hosts over WinRM.</p>\
+             <p><a href=\"/metrics\">Exporter metrics</a> &middot; \
+             <code>/ipmi?target=HOST[:PORT][&amp;module=NAME]</code></p></body></html>\n",
+        ),
+        _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_decode() {
+        assert_eq!(
+            param("target=srv01%3A5986&module=a", "target").as_deref(),
+            Some("srv01:5986")
+        );
+        assert_eq!(param("target=a+b", "target").as_deref(), Some("a b"));
+        assert_eq!(param("target=%zz", "target").as_deref(), Some("%zz"));
+        assert_eq!(param("target=50%", "target").as_deref(), Some("50%"));
+        assert_eq!(param("module=x", "target"), None);
+    }
+}

@@ -1,0 +1,190 @@
+//! Prometheus' exposition text parsed into samples, and a real Prometheus (Debian's
+//! `prometheus`, installed by `scripts/peers.sh`) started on loopback with its own storage,
+//! stopped by PID.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `family{label="v",...}` → value (NaN kept as NaN).
+pub type Samples = BTreeMap<String, f64>;
+
+/// Parses the text format (Prometheus 0.0.4 or OpenMetrics): sample lines only; the key is the
+/// family name and its labels in name order.
+pub fn parse(text: &str) -> Samples {
+    let mut out = Samples::new();
+    for line in text.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').expect("a sample line");
+        let (name, labels) = match series.split_once('{') {
+            Some((n, rest)) => (n, rest.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut rest = labels;
+        while let Some((k, v)) = rest.split_once("=\"") {
+            let end = v.find("\"").expect("closing quote");
+            pairs.push((k.trim_start_matches(',').to_string(), v[..end].to_string()));
+            rest = &v[end + 1..];
+        }
+        pairs.sort();
+        let key = format!(
+            "{name}{{{}}}",
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{v}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let v = match value {
+            "NaN" => f64::NAN,
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            v => v.parse().expect("a number"),
+        };
+        out.insert(key, v);
+    }
+    out
+}
+
+/// Whether `prometheus` is installed; without it the test prints SKIP (and fails under CI).
+pub fn present(test: &str) -> bool {
+    if std::path::Path::new("/usr/bin/prometheus").exists() {
+        return true;
+    }
+    let why =
+        format!("{test}: Debian's prometheus is not installed; run scripts/peers.sh (as root)");
+    if std::env::var_os("WINRM_IPMI_REQUIRE_PEERS").is_some() {
+        panic!("peer required but missing: {why}");
+    }
+    eprintln!("SKIP {why}");
+    false
+}
+
+/// A running Prometheus.
+pub struct Prometheus {
+    child: Child,
+    /// Its HTTP port on 127.0.0.1.
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Prometheus {
+    /// Starts Prometheus with this configuration (YAML) and an empty storage directory.
+    pub fn start(name: &str, config: &str) -> Prometheus {
+        let dir =
+            std::env::temp_dir().join(format!("winrm-ipmi-prom-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        std::fs::write(dir.join("prometheus.yml"), config).unwrap();
+        let port = free_port();
+        let child = Command::new("/usr/bin/prometheus")
+            .arg(format!(
+                "--config.file={}",
+                dir.join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus");
+        let p = Prometheus { child, port, dir };
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "prometheus did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        p
+    }
+
+    /// An instant query's result vector: each series' labels and value.
+    pub async fn query(&self, q: &str) -> Vec<(serde_json::Value, f64)> {
+        let url = format!("/api/v1/query?query={}", encode(q));
+        let body = http_get(self.port, &url).await;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        v["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| {
+                let value = r["value"][1]
+                    .as_str()
+                    .unwrap_or("NaN")
+                    .parse()
+                    .unwrap_or(f64::NAN);
+                (r["metric"].clone(), value)
+            })
+            .collect()
+    }
+}
+
+fn encode(q: &str) -> String {
+    q.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A plain HTTP/1.1 GET on 127.0.0.1:`port` (the body).
+pub async fn http_get(port: u16, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    out
+}

@@ -1,0 +1,314 @@
+//! The exporter against real peers: the Debian `prometheus-ipmi-exporter` (ipmi_exporter 1.6.1
+//! with FreeIPMI) on OpenIPMI's ipmi_sim beside ours on a simulated Windows host forwarding to
+//! the same ipmi_sim (the same families, label sets and values); a real Prometheus scraping
+//! ours and storing the series; two replicas sharded by Prometheus' `hashmod` over 100
+//! simulated targets, each scraped by exactly one; and, in process, connections kept between
+//! scrapes, concurrent scrapes sharing one collection, Prometheus' scrape deadline.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::ipmi_sim::{peers_present, start_catalog_sim};
+use common::prometheus::{self as prom, Prometheus, http_get, parse};
+use winrm_ipmi::Client;
+use winrm_ipmi::auth::Password;
+use winrm_ipmi::exporter::{Exporter, Module};
+use winrm_ipmi::ipmi::sdr::SdrCache;
+use winrm_ipmi::sim::{HostConfig, LanTarget, Simulator};
+
+/// A running `winrm-ipmi exporter` and its port.
+struct OurExporter {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for OurExporter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn our_exporter(extra_env: &[(&str, &str)]) -> OurExporter {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_winrm-ipmi"))
+        .args([
+            "-U",
+            "Administrator",
+            "--no-sdr-cache",
+            "exporter",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("WINRM_PASSWORD", "Sim-Passw0rd!")
+        .envs(extra_env.iter().copied())
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    OurExporter { child, port }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn ipmi_exporter_present() -> bool {
+    if std::path::Path::new("/usr/bin/prometheus-ipmi-exporter").exists()
+        && std::path::Path::new("/usr/sbin/ipmimonitoring").exists()
+    {
+        return true;
+    }
+    let why = "prometheus-ipmi-exporter or freeipmi-tools is not installed; run scripts/peers.sh (as root)";
+    if std::env::var_os("WINRM_IPMI_REQUIRE_PEERS").is_some() {
+        panic!("peer required but missing: {why}");
+    }
+    eprintln!("SKIP {why}");
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_families_labels_and_values_as_ipmi_exporter() {
+    if !peers_present("exporter vs ipmi_exporter") || !ipmi_exporter_present() {
+        return;
+    }
+    let bmc = start_catalog_sim();
+    // ipmi_exporter 1.6.1 (FreeIPMI over RMCP+) on the ipmi_sim. ipmi_sim opens sessions at
+    // privilege 0, which FreeIPMI refuses without its `opensesspriv` workaround.
+    let dir = std::env::temp_dir().join(format!("winrm-ipmi-ipmiexp-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    std::fs::write(
+        dir.join("ipmi_exporter.yml"),
+        "modules:\n  default:\n    user: admin\n    pass: adminpass\n    driver: LAN_2_0\n    privilege: admin\n    timeout: 10000\n    workaround_flags: [opensesspriv]\n    collectors: [ipmi, bmc, chassis, dcmi, sel]\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let mut theirs = Command::new("/usr/bin/prometheus-ipmi-exporter")
+        .arg(format!(
+            "--config.file={}",
+            dir.join("ipmi_exporter.yml").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .env("TMPDIR", dir.join("tmp"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "ipmi_exporter did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let their_text = http_get(port, &format!("/ipmi?target=127.0.0.1:{}", bmc.port)).await;
+    let _ = theirs.kill();
+    let _ = theirs.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    // Ours: a simulated Windows host whose IPMI driver forwards to the same ipmi_sim.
+    let mut host = HostConfig::numbered(0);
+    host.forward_to = Some(LanTarget {
+        address: format!("127.0.0.1:{}", bmc.port),
+        user: "admin".into(),
+        password: Password::new("adminpass"),
+    });
+    let sim = Simulator::builder().host(host).start().await.unwrap();
+    let ours_exporter = our_exporter(&[]);
+    let our_text = http_get(
+        ours_exporter.port,
+        &format!("/ipmi?target={}", sim.endpoints()[0]),
+    )
+    .await;
+    let (theirs, ours) = (parse(&their_text), parse(&our_text));
+    assert!(theirs.len() > 20, "{their_text}");
+    // Every sample ipmi_exporter gives, ours gives with the same labels and value (NaN as NaN);
+    // only the scrape's own duration differs.
+    for (series, v) in &theirs {
+        if series.starts_with("ipmi_scrape_duration_seconds") {
+            continue;
+        }
+        let ours_v = ours.get(series).unwrap_or_else(|| {
+            panic!("{series} missing from ours:\n{our_text}\n--- theirs:\n{their_text}")
+        });
+        assert!(
+            (v.is_nan() && ours_v.is_nan()) || v == ours_v,
+            "{series}: theirs {v}, ours {ours_v}"
+        );
+    }
+    // Ours has nothing of theirs' families more than them, except what only in band gives
+    // (the BMC's LAN configuration) and the collectors only we have.
+    for series in ours.keys() {
+        let family = series.split('{').next().unwrap();
+        if family == "ipmi_bmc_lan_info" || series.contains("collector=\"lan\"") {
+            continue;
+        }
+        if family == "ipmi_scrape_duration_seconds" {
+            continue;
+        }
+        assert!(
+            theirs.contains_key(series),
+            "ours has {series}, ipmi_exporter does not"
+        );
+    }
+    assert_eq!(
+        ours["ipmi_bmc_lan_info{channel=\"1\",ip_address=\"192.0.2.10\",ip_source=\"static\",mac_address=\"52:54:00:a1:b2:c3\",vlan=\"\"}"],
+        1.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_stores_the_series_and_hashmod_shards_them_over_two_replicas() {
+    if !prom::present("prometheus sharding") {
+        return;
+    }
+    let sim = Simulator::builder().hosts(100).start().await.unwrap();
+    let targets = sim.endpoints();
+    let replicas = [our_exporter(&[]), our_exporter(&[])];
+    let list = targets
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Generous: 100 first scrapes (100 NTLM handshakes) at once on two vCPUs, in a debug build.
+    let mut config =
+        String::from("global:\n  scrape_interval: 10s\n  scrape_timeout: 10s\nscrape_configs:\n");
+    for (k, r) in replicas.iter().enumerate() {
+        config.push_str(&format!(
+            "  - job_name: ipmi-shard-{k}\n    metrics_path: /ipmi\n    static_configs:\n      - targets: [{list}]\n    relabel_configs:\n      - source_labels: [__address__]\n        modulus: 2\n        target_label: __tmp_hash\n        action: hashmod\n      - source_labels: [__tmp_hash]\n        regex: '{k}'\n        action: keep\n      - source_labels: [__address__]\n        target_label: __param_target\n      - source_labels: [__param_target]\n        target_label: instance\n      - target_label: __address__\n        replacement: 127.0.0.1:{}\n      - target_label: shard\n        replacement: '{k}'\n      - target_label: job\n        replacement: ipmi\n",
+            r.port
+        ));
+    }
+    let p = Prometheus::start("shard", &config);
+    // Prometheus waits a few seconds before its first scrape of new targets.
+    let start = Instant::now();
+    let series = loop {
+        let s = p.query("ipmi_up{collector=\"ipmi\"}").await;
+        if s.len() >= 100 || start.elapsed() > Duration::from_secs(90) {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(series.len(), 100, "every target stored once: {series:?}");
+    let mut seen = std::collections::BTreeMap::new();
+    for (labels, value) in &series {
+        assert_eq!(*value, 1.0, "{labels}");
+        *seen
+            .entry(labels["instance"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    assert_eq!(seen.len(), 100);
+    assert!(seen.values().all(|&n| n == 1));
+    assert_eq!(
+        seen.keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        targets.iter().cloned().collect()
+    );
+    // Each replica scraped only its own shard: their clients add up to 100, none shared.
+    let mut clients = Vec::new();
+    for r in &replicas {
+        let own = parse(&http_get(r.port, "/metrics").await);
+        clients.push(own["winrm_ipmi_exporter_clients{}"] as u32);
+    }
+    assert_eq!(clients.iter().sum::<u32>(), 100, "{clients:?}");
+    assert!(clients.iter().all(|&n| n > 0), "{clients:?}");
+    // The sensor series are stored too (ipmi_exporter's families).
+    let one = p
+        .query(&format!(
+            "count(ipmi_temperature_celsius{{instance=\"{}\"}})",
+            targets[0]
+        ))
+        .await[0]
+        .1;
+    assert!(one >= 1.0);
+    assert_eq!(
+        p.query("count(ipmi_temperature_celsius)").await[0].1,
+        100.0 * one
+    );
+}
+
+fn in_process(sim: &Simulator) -> Arc<Exporter> {
+    let _ = sim;
+    let factory = Client::builder("")
+        .credentials("Administrator", Password::new("Sim-Passw0rd!"))
+        .into_factory();
+    Arc::new(Exporter::new(
+        vec![Module::new("default", factory)],
+        SdrCache::default(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_kept_scrapes_are_shared_and_deadlines_hold() {
+    let mut slow = HostConfig::numbered(1);
+    slow.faults.latency = Duration::from_millis(400);
+    let sim = Simulator::builder()
+        .host(HostConfig::numbered(0))
+        .host(slow)
+        .start()
+        .await
+        .unwrap();
+    let (fast, slow) = (sim.endpoints()[0].clone(), sim.endpoints()[1].clone());
+    let exporter = in_process(&sim);
+    // Three scrapes in a row: one NTLM handshake, the connection kept between them.
+    for _ in 0..3 {
+        let text = exporter.scrape(&fast, None, None).await.unwrap();
+        assert!(parse(&text)["ipmi_up{collector=\"ipmi\"}"] == 1.0, "{text}");
+    }
+    assert_eq!(sim.host(0).ntlm_handshakes(), 1);
+    // Five concurrent scrapes of one target: one collection, four answered from it.
+    let scrapes: Vec<_> = (0..5)
+        .map(|_| {
+            let e = exporter.clone();
+            let t = fast.clone();
+            tokio::spawn(async move { e.scrape(&t, None, None).await.unwrap() })
+        })
+        .collect();
+    let mut texts = Vec::new();
+    for s in scrapes {
+        texts.push(s.await.unwrap());
+    }
+    assert!(
+        texts.windows(2).all(|w| w[0] == w[1]),
+        "one collection, one answer"
+    );
+    let own = parse(&exporter.own_metrics());
+    assert_eq!(own["winrm_ipmi_exporter_shared_scrapes_total{}"], 4.0);
+    assert_eq!(
+        own["winrm_ipmi_exporter_scrapes_total{module=\"default\",outcome=\"ok\"}"],
+        4.0
+    );
+    // Prometheus says it waits 1.5 s; the slow host needs longer: the answer comes in time
+    // with the collectors not done marked down, and the timeout counted.
+    let text = exporter
+        .scrape(&slow, None, Some(Duration::from_millis(1500)))
+        .await
+        .unwrap();
+    let s = parse(&text);
+    assert!(
+        s.iter()
+            .any(|(k, v)| k.starts_with("ipmi_up{") && *v == 0.0),
+        "a collector not done is marked down: {text}"
+    );
+    let own = parse(&exporter.own_metrics());
+    assert_eq!(
+        own["winrm_ipmi_exporter_scrapes_total{module=\"default\",outcome=\"timeout\"}"],
+        1.0
+    );
+    // Unknown module and no target: 400-class errors, before any traffic.
+    assert!(exporter.scrape(&fast, Some("nope"), None).await.is_err());
+    assert!(exporter.scrape("", None, None).await.is_err());
+}
