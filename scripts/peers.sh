@@ -6,10 +6,13 @@ cd "$(dirname "$0")/.."
 # Debian packages: OpenIPMI's ipmi_sim and ipmitool (the BMC comparison tests), tinyproxy (a
 # real HTTP proxy for the proxy tests), MIT Kerberos' KDC and tools (a throwaway realm for the
 # Kerberos tests; libkrb5-dev for pyspnego's gssapi/krb5 to build against), and libfaketime
-# (a client whose clock is off, for the clock-skew test).
+# (a client whose clock is off, for the clock-skew test), Prometheus and prometheus-community's
+# ipmi_exporter with FreeIPMI's tools (the exporter tests).
 need=()
 for tool in ipmi_sim:openipmi ipmitool:ipmitool tinyproxy:tinyproxy krb5kdc:krb5-kdc \
-            kadmin.local:krb5-admin-server kinit:krb5-user krb5-config:libkrb5-dev faketime:faketime; do
+            kadmin.local:krb5-admin-server kinit:krb5-user krb5-config:libkrb5-dev faketime:faketime \
+            prometheus:prometheus prometheus-ipmi-exporter:prometheus-ipmi-exporter \
+            ipmimonitoring:freeipmi-tools; do
   command -v "${tool%%:*}" >/dev/null || [ -x "/usr/sbin/${tool%%:*}" ] || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

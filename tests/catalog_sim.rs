@@ -187,3 +187,35 @@ async fn the_simulators_bmc_audits_clean() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correlate_writes_a_prometheus_file_sd_of_the_bmcs() {
+    let mut broken = HostConfig::numbered(2);
+    broken.faults.no_ipmi_driver = true;
+    let sim = Simulator::builder()
+        .host(HostConfig::numbered(0))
+        .host(HostConfig::numbered(1))
+        .host(broken)
+        .start()
+        .await
+        .unwrap();
+    let eps = sim.endpoints();
+    let o = ours(&eps, &["--output", "prometheus-sd", "correlate"]);
+    // The host without a BMC driver fails (exit 1, named on stderr) and has no target group.
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(&eps[2]), "{stderr}");
+    let sd: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let groups = sd.as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{sd}");
+    for (i, g) in groups.iter().enumerate() {
+        let ip = sim.host(i).config.bmc.lan_channels[0].ip_address;
+        assert_eq!(g["targets"], serde_json::json!([ip.to_string()]));
+        assert_eq!(g["labels"]["winrm_endpoint"], eps[i].as_str());
+        assert_eq!(g["labels"]["host"], sim.host(i).config.host_name.as_str());
+        assert_eq!(g["labels"]["bmc_mac"].as_str().unwrap().len(), 17, "{g}");
+    }
+    // Only correlate knows BMC addresses.
+    let o = ours(&eps[..1], &["--output", "prometheus-sd", "mc", "info"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -144,7 +144,9 @@ impl<'o> Printer<'o> {
             Output::PrometheusSd => {
                 // A BMC address the host reported, with the host's name beside it.
                 if let (host, Ok(o)) = &result
-                    && let Some(ip) = o.json["bmc_ip"].as_str().filter(|ip| !ip.is_empty())
+                    && let Some(ip) = o.json["bmc_ip"]
+                        .as_str()
+                        .filter(|ip| !ip.is_empty() && *ip != "0.0.0.0")
                 {
                     self.sd.push(serde_json::json!({
                         "targets": [ip],
@@ -156,7 +158,7 @@ impl<'o> Printer<'o> {
                     }));
                 }
                 if let (host, Err(e)) = &result {
-                    eprintln!("{}", explain(host, e));
+                    eprintln!("{host}: {}", explain(host, e));
                 }
             }
             Output::Json => {

@@ -249,3 +249,79 @@ impl ModuleConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ConfigFile, String> {
+        serde_yaml_ng::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn modules_load_with_their_settings_and_defaults() {
+        let dir = std::env::temp_dir().join(format!("winrm-ipmi-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pw = dir.join("password");
+        std::fs::write(&pw, "S3cret-from-file\nignored\n").unwrap();
+        let cfg = dir.join("exporter.yml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "modules:\n  default:\n    user: 'CONTOSO\\monitor'\n    password_file: {}\n  \
+                 lean:\n    user: admin\n    password: S3cret-inline\n    auth: ntlm\n    \
+                 timeout: 5\n    collectors: [ipmi, guid]\n    exclude_sensor_ids: [2, 29]\n  \
+                 tickets:\n    auth: kerberos\n    spn: HTTP/bmc-host.contoso.com\n",
+                pw.display()
+            ),
+        )
+        .unwrap();
+        let modules = load(&cfg).unwrap();
+        let names: Vec<&str> = modules.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["default", "lean", "tickets"]);
+        assert_eq!(modules[0].collectors, Collector::DEFAULT);
+        assert_eq!(modules[0].timeout, DEFAULT_TIMEOUT);
+        assert_eq!(modules[1].collectors, [Collector::Ipmi, Collector::Guid]);
+        assert_eq!(modules[1].timeout, Duration::from_secs(5));
+        assert_eq!(modules[1].exclude_sensor_ids, [2, 29]);
+        for m in &modules {
+            let debug = format!("{m:?}");
+            assert!(!debug.contains("S3cret"), "{debug}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn mistakes_are_refused_before_the_exporter_starts() {
+        // A misspelt setting, an unknown collector, auth or transport: refused, by name.
+        let e = parse("modules:\n  m:\n    usr: admin\n").unwrap_err();
+        assert!(e.contains("usr"), "{e}");
+        let e = parse("modules:\n  m:\n    collectors: [ipmi, sensors]\n").unwrap_err();
+        assert!(e.contains("sensors"), "{e}");
+        assert!(parse("module:\n  m: {}\n").is_err());
+        let build = |yaml: &str| {
+            parse(yaml)
+                .unwrap()
+                .modules
+                .values()
+                .next()
+                .unwrap()
+                .build("m")
+                .map(|_| ())
+        };
+        let e = build("modules:\n  m:\n    auth: digest\n").unwrap_err();
+        assert!(e.contains("digest"), "{e}");
+        let e = build("modules:\n  m:\n    transport: ftp\n").unwrap_err();
+        assert!(e.contains("ftp"), "{e}");
+        // A password without a user; a password variable that is not set (named, no value).
+        let e = build("modules:\n  m:\n    password: S3cret-inline\n").unwrap_err();
+        assert!(e.contains("user") && !e.contains("S3cret"), "{e}");
+        let e =
+            build("modules:\n  m:\n    user: a\n    password_env: WINRM_IPMI_TEST_SURELY_UNSET\n")
+                .unwrap_err();
+        assert!(e.contains("WINRM_IPMI_TEST_SURELY_UNSET"), "{e}");
+        let e =
+            build("modules:\n  m:\n    user: a\n    password_file: /nonexistent/pw\n").unwrap_err();
+        assert!(e.contains("/nonexistent/pw"), "{e}");
+    }
+}
