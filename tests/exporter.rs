@@ -312,3 +312,37 @@ async fn connections_are_kept_scrapes_are_shared_and_deadlines_hold() {
     assert!(exporter.scrape(&fast, Some("nope"), None).await.is_err());
     assert!(exporter.scrape("", None, None).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scrape_given_up_by_prometheus_finishes_on_its_own() {
+    // 30 ms per request: a whole collection takes a few seconds.
+    let mut host = HostConfig::numbered(0);
+    host.faults.latency = Duration::from_millis(30);
+    let sim = Simulator::builder().host(host).start().await.unwrap();
+    let target = sim.endpoints()[0].clone();
+    let exporter = in_process(&sim);
+    // Prometheus allows 1.5 s, then hangs up after 50 ms (its request is dropped).
+    let gone = tokio::time::timeout(
+        Duration::from_millis(50),
+        exporter.scrape(&target, None, Some(Duration::from_millis(1500))),
+    )
+    .await;
+    assert!(gone.is_err());
+    // That collection still ran to its own deadline and left; the next scrape, with time
+    // enough, is a fresh collection with every collector up (not the old one resumed late).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let text = exporter.scrape(&target, None, None).await.unwrap();
+    let s = parse(&text);
+    let up: Vec<_> = s
+        .iter()
+        .filter(|(k, _)| k.starts_with("ipmi_up{"))
+        .collect();
+    assert_eq!(up.len(), 6, "{text}");
+    assert!(up.iter().all(|(_, v)| **v == 1.0), "{text}");
+    let own = parse(&exporter.own_metrics());
+    assert_eq!(
+        own["winrm_ipmi_exporter_scrapes_total{module=\"default\",outcome=\"timeout\"}"],
+        1.0
+    );
+    assert_eq!(own["winrm_ipmi_exporter_shared_scrapes_total{}"], 0.0);
+}

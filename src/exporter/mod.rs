@@ -153,15 +153,23 @@ impl Exporter {
                     .map(|d| d.saturating_sub(Duration::from_millis(500)))
                     .unwrap_or(module.timeout)
                     .min(module.timeout);
+                // The collection is a task of its own: a scrape whose requester went away
+                // (Prometheus gave up) still finishes, and leaves the in-flight map, instead of
+                // waiting half done for the next scrape to resume it past its deadline.
+                let done = InFlight {
+                    exporter: self.clone(),
+                    key: key.clone(),
+                };
                 let this = self.clone();
-                let key2 = key.clone();
+                let task = tokio::spawn(async move {
+                    let _done = done;
+                    Arc::new(collect::collect(&this, &module, &client, limit).await)
+                });
                 let fut = async move {
-                    let text = collect::collect(&this, &module, &client, limit).await;
-                    this.inflight
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .remove(&key2);
-                    Arc::new(text)
+                    task.await.unwrap_or_else(|e| {
+                        tracing::error!(error = %e, "a collection ended unexpectedly");
+                        Arc::new(String::new())
+                    })
                 }
                 .boxed()
                 .shared();
@@ -175,5 +183,21 @@ impl Exporter {
     /// The exporter's own metrics.
     pub fn own_metrics(&self) -> String {
         self.stats.encode()
+    }
+}
+
+/// Takes a finished (or failed) collection out of the in-flight map.
+struct InFlight {
+    exporter: Arc<Exporter>,
+    key: (String, String),
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.exporter
+            .inflight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
     }
 }
