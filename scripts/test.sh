@@ -15,6 +15,8 @@ cargo clippy --all-targets --all-features -- -D warnings
 # The library alone (default features off): no CLI or simulator code, its own tests.
 cargo clippy --no-default-features --lib --tests -- -D warnings
 cargo test --no-default-features --lib --tests
+# The exporter as a library feature, without the CLI or the simulator.
+cargo clippy --no-default-features --features exporter --lib -- -D warnings
 cargo test --all-targets
 cargo test --doc
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
