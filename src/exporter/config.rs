@@ -97,7 +97,7 @@ pub struct ModuleConfig {
     pub auth: Option<String>,
     /// http (default) or https.
     pub transport: Option<String>,
-    /// Kerberos service principal when not HTTP/<target>.
+    /// Kerberos service principal when not `HTTP/<target>`.
     pub spn: Option<String>,
     /// CA certificates (PEM) to trust for HTTPS.
     pub cacert: Option<PathBuf>,
