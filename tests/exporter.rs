@@ -32,7 +32,8 @@ impl Drop for OurExporter {
     }
 }
 
-fn our_exporter(extra_env: &[(&str, &str)]) -> OurExporter {
+/// `winrm-ipmi exporter` with these arguments after `--listen`.
+fn our_exporter(args: &[&str]) -> OurExporter {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_winrm-ipmi"))
         .args([
@@ -43,8 +44,8 @@ fn our_exporter(extra_env: &[(&str, &str)]) -> OurExporter {
             "--listen",
             "127.0.0.1:0",
         ])
+        .args(args)
         .env("WINRM_PASSWORD", "Sim-Passw0rd!")
-        .envs(extra_env.iter().copied())
         .stdout(Stdio::piped())
         .stdin(Stdio::null())
         .spawn()
@@ -126,7 +127,15 @@ async fn the_same_families_labels_and_values_as_ipmi_exporter() {
         password: Password::new("adminpass"),
     });
     let sim = Simulator::builder().host(host).start().await.unwrap();
-    let ours_exporter = our_exporter(&[]);
+    // The same collectors as theirs, and the LAN configuration only we can give.
+    let config =
+        std::env::temp_dir().join(format!("winrm-ipmi-exporter-{}.yml", std::process::id()));
+    std::fs::write(
+        &config,
+        "modules:\n  default:\n    user: Administrator\n    password_env: WINRM_PASSWORD\n    timeout: 10000\n    collectors: [ipmi, bmc, chassis, dcmi, sel, lan]\n",
+    )
+    .unwrap();
+    let ours_exporter = our_exporter(&["--config", config.to_str().unwrap()]);
     let our_text = http_get(
         ours_exporter.port,
         &format!("/ipmi?target={}", sim.endpoints()[0]),
@@ -337,7 +346,11 @@ async fn a_scrape_given_up_by_prometheus_finishes_on_its_own() {
         .iter()
         .filter(|(k, _)| k.starts_with("ipmi_up{"))
         .collect();
-    assert_eq!(up.len(), 6, "{text}");
+    assert_eq!(
+        up.len(),
+        winrm_ipmi::exporter::Collector::DEFAULT.len(),
+        "{text}"
+    );
     assert!(up.iter().all(|(_, v)| **v == 1.0), "{text}");
     let own = parse(&exporter.own_metrics());
     assert_eq!(
@@ -345,4 +358,150 @@ async fn a_scrape_given_up_by_prometheus_finishes_on_its_own() {
         1.0
     );
     assert_eq!(own["winrm_ipmi_exporter_shared_scrapes_total{}"], 0.0);
+}
+
+fn module(name: &str) -> Module {
+    Module::new(
+        name,
+        Client::builder("")
+            .credentials("Administrator", Password::new("Sim-Passw0rd!"))
+            .into_factory(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modules_targets_and_limits() {
+    use winrm_ipmi::exporter::ScrapeError;
+    let sim = Simulator::builder().hosts(3).start().await.unwrap();
+    let eps = sim.endpoints();
+    // A scrape without module (or with an empty one) uses the module named "default", not
+    // the first in order, as ipmi_exporter.
+    let mut lab = module("amd_lab");
+    lab.collectors = vec![winrm_ipmi::exporter::Collector::Chassis];
+    let exporter = Arc::new(
+        Exporter::new(vec![lab, module("default")], SdrCache::disabled()).with_max_targets(2),
+    );
+    for m in [None, Some("")] {
+        let text = exporter.scrape(&eps[0], m, None).await.unwrap();
+        assert!(text.contains("ipmi_up{collector=\"bmc\"} 1"), "{text}");
+    }
+    let text = exporter
+        .scrape(&eps[0], Some("amd_lab"), None)
+        .await
+        .unwrap();
+    assert!(!text.contains("collector=\"bmc\""), "{text}");
+    // Several modules and none named default: a scrape must say which.
+    let two = Arc::new(Exporter::new(
+        vec![module("a"), module("b")],
+        SdrCache::disabled(),
+    ));
+    let e = two.scrape(&eps[0], None, None).await.unwrap_err();
+    assert!(e.to_string().contains("module=NAME"), "{e}");
+    // A target is HOST[:PORT]: a URL cannot change the module's transport or take its
+    // credentials elsewhere.
+    for bad in ["http://127.0.0.1:1", "127.0.0.1:1/wsman", "u@127.0.0.1"] {
+        assert!(matches!(
+            exporter.scrape(bad, None, None).await,
+            Err(ScrapeError::BadTarget(_))
+        ));
+    }
+    // At most two targets keep a client: the least recently scraped goes.
+    exporter.scrape(&eps[1], None, None).await.unwrap();
+    exporter.scrape(&eps[2], None, None).await.unwrap();
+    let own = parse(&exporter.own_metrics());
+    assert_eq!(own["winrm_ipmi_exporter_clients{}"], 2.0);
+    // eps[1] was kept: no new handshake; eps[0] was dropped: a new one.
+    let before = (sim.host(0).ntlm_handshakes(), sim.host(1).ntlm_handshakes());
+    exporter.scrape(&eps[1], None, None).await.unwrap();
+    exporter.scrape(&eps[0], None, None).await.unwrap();
+    assert_eq!(sim.host(1).ntlm_handshakes(), before.1);
+    assert_eq!(sim.host(0).ntlm_handshakes(), before.0 + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scrape_joining_a_longer_one_keeps_its_own_deadline() {
+    let mut host = HostConfig::numbered(0);
+    host.faults.latency = Duration::from_millis(100);
+    let sim = Simulator::builder().host(host).start().await.unwrap();
+    let target = sim.endpoints()[0].clone();
+    let exporter = in_process(&sim);
+    // A scrape with no deadline (curl) runs the module's 20 s; Prometheus' 1.5 s scrape of the
+    // same target joins it and still answers within its own limit, its collectors down.
+    let long = {
+        let e = exporter.clone();
+        let t = target.clone();
+        tokio::spawn(async move { e.scrape(&t, None, None).await.unwrap() })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let text = exporter
+        .scrape(&target, None, Some(Duration::from_millis(1500)))
+        .await
+        .unwrap();
+    assert!(
+        !long.is_finished(),
+        "answered before the collection it joined ended"
+    );
+    let s = parse(&text);
+    assert!(
+        s.iter()
+            .filter(|(k, _)| k.starts_with("ipmi_up{"))
+            .all(|(_, v)| *v == 0.0),
+        "{text}"
+    );
+    let own = parse(&exporter.own_metrics());
+    assert_eq!(own["winrm_ipmi_exporter_shared_scrapes_total{}"], 1.0);
+    // The long scrape goes on and completes.
+    let full = parse(&long.await.unwrap());
+    assert!(full["ipmi_up{collector=\"ipmi\"}"] == 1.0);
+}
+
+#[test]
+fn running_out_of_file_descriptors_does_not_stop_the_exporter() {
+    use std::io::{BufRead, Read, Write};
+    // A hard limit of 64 descriptors (the exporter raises its soft limit to the hard one).
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "ulimit -n 64 && exec {} -U Administrator exporter --listen 127.0.0.1:0",
+                env!("CARGO_BIN_EXE_winrm-ipmi")
+            ),
+        ])
+        .env("WINRM_PASSWORD", "Sim-Passw0rd!")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null()) // "accept failed ... retry in" warnings
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let exporter = OurExporter { child, port };
+    // 200 idle connections: far more than it may open. Accepts fail with EMFILE for a while.
+    let idle: Vec<_> = (0..200)
+        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(idle);
+    // Once they are gone it serves again.
+    let mut body = String::new();
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            continue;
+        };
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        if s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .is_ok()
+            && s.read_to_string(&mut body).is_ok()
+            && body.starts_with("HTTP/1.1 200")
+        {
+            break;
+        }
+        body.clear();
+    }
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    drop(exporter);
 }

@@ -165,6 +165,14 @@ pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
 /// The clients' settings from the global options (credentials, authentication, TLS, proxy),
 /// checked once: what would fail for every host fails here.
 pub fn client_factory(g: &Global) -> Result<ClientFactory, String> {
+    client_factory_with(g, |b| b)
+}
+
+/// [`client_factory`], with a last word on the builder (the exporter's connection idle limit).
+pub fn client_factory_with(
+    g: &Global,
+    last: impl FnOnce(winrm_ipmi::ClientBuilder) -> winrm_ipmi::ClientBuilder,
+) -> Result<ClientFactory, String> {
     if g.transport == Transport::Http
         && (g.cacert.is_some() || g.thumbprint.is_some() || g.insecure)
     {
@@ -217,7 +225,7 @@ pub fn client_factory(g: &Global) -> Result<ClientFactory, String> {
     if let Some(t) = &g.thumbprint {
         b = b.thumbprint(t).map_err(|e| e.to_string())?;
     }
-    let factory = b.into_factory();
+    let factory = last(b).into_factory();
     factory.check().map_err(|e| e.to_string())?;
     Ok(factory)
 }

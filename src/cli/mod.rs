@@ -109,7 +109,8 @@ fn exporter(g: &args::Global, listen: &str, config: Option<&std::path::Path>) ->
     use winrm_ipmi::exporter::{self, Exporter, Module};
     let modules = match config {
         Some(path) => exporter::config::load(path),
-        None => fleet::client_factory(g).map(|f| vec![Module::new("default", f)]),
+        None => fleet::client_factory_with(g, |b| b.idle_limit(exporter::CONNECTION_IDLE))
+            .map(|f| vec![Module::new("default", f)]),
     };
     let modules = match modules {
         Ok(m) if !m.is_empty() => m,
@@ -121,6 +122,9 @@ fn exporter(g: &args::Global, listen: &str, config: Option<&std::path::Path>) ->
     } else {
         winrm_ipmi::ipmi::sdr::SdrCache::new(winrm_ipmi::ipmi::sdr::cache::default_dir())
     };
+    // One descriptor per kept target connection and per scraper connection: systemd's soft
+    // limit of 1,024 would stop a replica near 500 targets.
+    raise_open_files_limit();
     let exporter = std::sync::Arc::new(Exporter::new(modules, cache));
     runtime().block_on(async move {
         let listener = match tokio::net::TcpListener::bind(listen).await {
@@ -147,6 +151,25 @@ fn exporter(g: &args::Global, listen: &str, config: Option<&std::path::Path>) ->
         }
     })
 }
+
+/// Raises the soft limit on open files to the hard limit (as Go programs do at start).
+#[cfg(all(unix, feature = "exporter"))]
+fn raise_open_files_limit() {
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid resource and a pointer to a live rlimit.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
+            l.rlim_cur = l.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+        }
+    }
+}
+
+#[cfg(all(not(unix), feature = "exporter"))]
+fn raise_open_files_limit() {}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

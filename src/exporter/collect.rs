@@ -12,7 +12,7 @@ use prometheus_client::registry::Registry;
 
 use super::config::{Collector, Module};
 use super::{Exporter, interpret};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::ipmi::app::{GetDeviceId, GetSystemGuid, SystemInfoParameter};
 use crate::ipmi::chassis::GetChassisStatus;
 use crate::ipmi::dcmi::GetPowerReading;
@@ -56,14 +56,39 @@ impl Out {
 
 const UP: &str = "'1' if a scrape of the IPMI device was successful, '0' otherwise.";
 
-/// Collects `module`'s collectors from `client`'s host within `limit`.
+/// The answer when no collector could run in time: each marked down.
+pub(super) fn timed_out(exporter: &Exporter, module: &Module, start: Instant) -> String {
+    let mut out = Out::default();
+    for collector in &module.collectors {
+        exporter.stats.error(collector.name(), "timeout");
+        out.set(
+            "ipmi_up",
+            UP,
+            &[("collector", collector.name().to_string())],
+            0.0,
+        );
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    out.set(
+        "ipmi_scrape_duration_seconds",
+        "Returns how long the scrape took to complete in seconds.",
+        &[],
+        seconds,
+    );
+    exporter.stats.scrape(&module.name, "timeout", seconds);
+    out.encode()
+}
+
+/// Collects `module`'s collectors from `client`'s host within `limit` (the scrape began at
+/// `start`).
 pub(super) async fn collect(
     exporter: &Exporter,
     module: &Module,
     client: &Client,
     limit: Duration,
+    start: Instant,
 ) -> String {
-    let start = Instant::now();
+    let began = Instant::now();
     let mut out = Out::default();
     let mut outcome = "ok";
     let bmc = tokio::time::timeout(limit, client.ipmi()).await;
@@ -84,11 +109,18 @@ pub(super) async fn collect(
         let up = match &bmc {
             None => false,
             Some(bmc) => {
-                let left = limit.saturating_sub(start.elapsed());
+                let left = limit.saturating_sub(began.elapsed());
                 let run = run(exporter, module, client, bmc, *collector, &mut out);
-                match tokio::time::timeout(left, run).await {
-                    Ok(Ok(())) => true,
-                    Ok(Err(e)) => {
+                // No time left: not started (a request begun and cut off would cost the kept
+                // connection).
+                let result = if left.is_zero() {
+                    None
+                } else {
+                    tokio::time::timeout(left, run).await.ok()
+                };
+                match result {
+                    Some(Ok(())) => true,
+                    Some(Err(e)) => {
                         exporter.stats.error(collector.name(), e.kind().as_str());
                         tracing::debug!(target = %client.endpoint(), collector = collector.name(), error = %e, "collector failed");
                         if outcome == "ok" {
@@ -96,7 +128,7 @@ pub(super) async fn collect(
                         }
                         false
                     }
-                    Err(_) => {
+                    None => {
                         exporter.stats.error(collector.name(), "timeout");
                         outcome = "timeout";
                         false
@@ -159,7 +191,7 @@ async fn run(
                 "ipmi_bmc_info",
                 "Constant metric with value '1' providing details about the BMC.",
                 &[
-                    ("firmware_revision", d.firmware_revision()),
+                    ("firmware_revision", freeipmi_firmware_revision(&d)),
                     ("manufacturer_id", manufacturer),
                     ("system_firmware_version", firmware),
                 ],
@@ -267,7 +299,11 @@ async fn sensors(
             }
             // Not present (CBh and friends): FreeIPMI leaves it out too.
             Ok(None) => continue,
-            Err(_) => (f64::NAN, f64::NAN),
+            // The BMC refused this sensor's reading: NaN, as ipmi_exporter shows a sensor
+            // FreeIPMI cannot read.
+            Err(e) if e.kind() == ErrorKind::Ipmi => (f64::NAN, f64::NAN),
+            // The host or the connection failed: the collector is down, not every sensor NaN.
+            Err(e) => return Err(e),
         };
         let id = r.id.to_string();
         let name = s.name.clone();
@@ -462,13 +498,63 @@ fn freeipmi_type(t: u8) -> String {
     }
 }
 
-/// IANA enterprise names FreeIPMI prints for the BMC vendors most often met (its table has
-/// 47,862; a vendor not listed here shows its number alone, as FreeIPMI shows an unknown one).
+/// `Firmware Revision` as FreeIPMI's bmc-info prints it (`%u.%02X`), then cut as
+/// ipmi_exporter's `^([0-9.]*)` cuts it: `1.2A` gives `1.2`.
+fn freeipmi_firmware_revision(d: &crate::ipmi::app::DeviceId) -> String {
+    format!("{}.{:02X}", d.firmware_major, d.firmware_minor_bcd)
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect()
+}
+
+/// IANA enterprise names as FreeIPMI 1.6.10 prints them (read from libfreeipmi's
+/// `ipmi_iana_enterprise_numbers` table), for the server and BMC vendors met in practice;
+/// a vendor not listed here shows its number alone, as FreeIPMI shows an unknown one.
 fn iana_name(id: u32) -> Option<&'static str> {
     Some(match id {
+        2 => "IBM",
+        9 => "ciscoSystems",
+        11 => "Hewlett-Packard",
+        42 => "Sun Microsystems",
+        111 => "Oracle",
+        116 => "Hitachi, Ltd.",
+        119 => "NEC Corporation",
+        186 => "Toshiba Corporation",
+        211 => "Fujitsu Limited",
+        231 | 10368 => "Fujitsu Technology Solutions GmbH",
+        311 => "Microsoft",
         343 => "Intel Corporation",
         674 => "Dell Inc.",
+        2011 => "HUAWEI Technology Co.,Ltd",
+        2623 => "ASUSTek Computer Inc.",
+        3704 => "AMD",
         4753 => "MontaVista Software, Inc.",
+        5703 => "NVIDIA Corporation",
+        5771 => "Cisco Systems, Inc.",
+        6569 => "INVENTEC CORPORATION",
+        6653 => "Tyan Computer Corporation",
+        6876 => "VMware Inc.",
+        7154 => "Intelligent Platform Management Interface forum",
+        7244 => "Quanta Computer Inc.",
+        9342 => "Penguin Computing",
+        10418 => "Avocent Corporation",
+        10876 => "Super Micro Computer Inc.",
+        11129 => "Google, Inc.",
+        11161 => "Wistron Corporation",
+        11183 => "Mitac International Corp.",
+        15370 => "GIGA-BYTE TECHNOLOGY CO., LTD",
+        19046 => "Lenovo Enterprise Business Group",
+        20301 => "IBM eServer X",
+        20569 => "Inventec Enterprise System Corp.",
+        20974 => "American Megatrends, Inc",
+        21317 => "ATEN INTERNATIONAL CO., LTD.",
+        22238 => "FOXCONN Technology Group",
+        25506 => "H3C",
+        37945 => "Inspur(BeiJing) Electronic Information Industry Co.,Ltd",
+        40092 => "Wiwynn Corporation",
+        40981 => "Facebook, Inc.",
+        41263 => "Nutanix Inc.",
+        47196 => "Hewlett Packard Enterprise",
         _ => return None,
     })
 }

@@ -9,8 +9,8 @@
 //!     password_file: /etc/winrm-ipmi/password   # or password_env: WINRM_PASSWORD
 //!     auth: negotiate                            # kerberos, ntlm, basic, certificate
 //!     transport: http                            # https: cacert, thumbprint, insecure
-//!     timeout: 20                                # seconds; a scrape's own timeout wins if shorter
-//!     collectors: [ipmi, bmc, chassis, dcmi, sel, lan]
+//!     timeout: 20000                             # ms, as ipmi_exporter; Prometheus' own wins if shorter
+//!     collectors: [ipmi, bmc, chassis, dcmi, lan]
 //!     exclude_sensor_ids: [2, 29]
 //! ```
 //!
@@ -61,13 +61,13 @@ impl Collector {
         }
     }
 
-    /// ipmi_exporter's default set, and our two in-band extras.
-    pub const DEFAULT: [Collector; 6] = [
+    /// ipmi_exporter's default set (ipmi, dcmi, bmc, chassis) and the BMC's LAN configuration,
+    /// the reason to collect in band; `sel` and `guid` are asked for.
+    pub const DEFAULT: [Collector; 5] = [
         Collector::Ipmi,
         Collector::Bmc,
         Collector::Chassis,
         Collector::Dcmi,
-        Collector::Sel,
         Collector::Lan,
     ];
 }
@@ -80,8 +80,8 @@ pub struct ConfigFile {
     pub modules: BTreeMap<String, ModuleConfig>,
 }
 
-/// One module as written.
-#[derive(Debug, Default, Deserialize)]
+/// One module as written. Its `Debug` leaves the password out.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModuleConfig {
     /// Account: `DOMAIN\user`, `user@REALM` or a local user. Optional with Kerberos tickets
@@ -110,9 +110,10 @@ pub struct ModuleConfig {
     pub cert: Option<PathBuf>,
     /// The key.
     pub key: Option<PathBuf>,
-    /// Seconds a scrape may take (default 20).
+    /// Milliseconds a scrape may take, as ipmi_exporter's `timeout` (default 20000; at most
+    /// an hour). Prometheus' scrape timeout wins when shorter.
     pub timeout: Option<u64>,
-    /// Collectors (default: ipmi, bmc, chassis, dcmi, sel, lan).
+    /// Collectors (default: ipmi, bmc, chassis, dcmi, lan).
     pub collectors: Option<Vec<Collector>>,
     /// Sensor record IDs not to report.
     #[serde(default)]
@@ -121,6 +122,24 @@ pub struct ModuleConfig {
     #[serde(default)]
     pub proxy_from_env: bool,
 }
+
+impl std::fmt::Debug for ModuleConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModuleConfig")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_file", &self.password_file)
+            .field("password_env", &self.password_env)
+            .field("auth", &self.auth)
+            .field("transport", &self.transport)
+            .field("timeout", &self.timeout)
+            .field("collectors", &self.collectors)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Longest `timeout` a module may have.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// A module ready to scrape with.
 pub struct Module {
@@ -202,6 +221,16 @@ impl ModuleConfig {
             "certificate" => AuthMethod::Certificate,
             other => return Err(format!("unknown auth {other:?}")),
         };
+        let timeout = match self.timeout {
+            None => DEFAULT_TIMEOUT,
+            Some(ms) if ms > 0 && ms <= MAX_TIMEOUT.as_millis() as u64 => Duration::from_millis(ms),
+            Some(ms) => {
+                return Err(format!(
+                    "timeout {ms} is out of range: milliseconds, 1 to {}",
+                    MAX_TIMEOUT.as_millis()
+                ));
+            }
+        };
         let https = match self.transport.as_deref().unwrap_or("http") {
             "http" => false,
             "https" => true,
@@ -211,7 +240,8 @@ impl ModuleConfig {
             .https(https)
             .auth(auth)
             .insecure_skip_certificate_verification(self.insecure)
-            .operation_timeout(self.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs));
+            .operation_timeout(timeout)
+            .idle_limit(super::CONNECTION_IDLE);
         if self.proxy_from_env {
             b = b.proxy_choice(ProxyChoice::from_process_env().map_err(|e| e.to_string())?);
         }
@@ -244,7 +274,7 @@ impl ModuleConfig {
                 .collectors
                 .clone()
                 .unwrap_or_else(|| Collector::DEFAULT.to_vec()),
-            timeout: self.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+            timeout,
             exclude_sensor_ids: self.exclude_sensor_ids.clone(),
         })
     }
@@ -270,7 +300,7 @@ mod tests {
             format!(
                 "modules:\n  default:\n    user: 'CONTOSO\\monitor'\n    password_file: {}\n  \
                  lean:\n    user: admin\n    password: S3cret-inline\n    auth: ntlm\n    \
-                 timeout: 5\n    collectors: [ipmi, guid]\n    exclude_sensor_ids: [2, 29]\n  \
+                 timeout: 5000\n    collectors: [ipmi, guid]\n    exclude_sensor_ids: [2, 29]\n  \
                  tickets:\n    auth: kerberos\n    spn: HTTP/bmc-host.contoso.com\n",
                 pw.display()
             ),
@@ -288,6 +318,12 @@ mod tests {
             let debug = format!("{m:?}");
             assert!(!debug.contains("S3cret"), "{debug}");
         }
+        let file = parse(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+        let debug = format!("{file:?}");
+        assert!(
+            debug.contains("lean") && !debug.contains("S3cret"),
+            "{debug}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -313,6 +349,11 @@ mod tests {
         assert!(e.contains("digest"), "{e}");
         let e = build("modules:\n  m:\n    transport: ftp\n").unwrap_err();
         assert!(e.contains("ftp"), "{e}");
+        // timeout is milliseconds, as ipmi_exporter's: 0 and more than an hour are refused.
+        for t in ["0", "3600001", "18446744073709551615"] {
+            let e = build(&format!("modules:\n  m:\n    timeout: {t}\n")).unwrap_err();
+            assert!(e.contains("milliseconds"), "{e}");
+        }
         // A password without a user; a password variable that is not set (named, no value).
         let e = build("modules:\n  m:\n    password: S3cret-inline\n").unwrap_err();
         assert!(e.contains("user") && !e.contains("S3cret"), "{e}");

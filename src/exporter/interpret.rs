@@ -29,7 +29,7 @@ pub(super) fn state(s: &SensorRecord, bits: u16) -> f64 {
         bits & 0x7FFF
     };
     let mut worst = 0u8;
-    for (i, e) in entries.iter().enumerate().take(15) {
+    for (i, e) in entries.iter().enumerate().take(16) {
         let applies = if i == 0 {
             mask == 0
         } else {
@@ -48,4 +48,49 @@ pub(super) fn state(s: &SensorRecord, bits: u16) -> f64 {
     }
     // Bits past the table: ignored (--ignore-unrecognized-events).
     f64::from(worst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipmi::sdr::Units;
+
+    fn sensor(sensor_type: u8, event_type: u8) -> SensorRecord {
+        SensorRecord {
+            name: "s".into(),
+            owner_id: 0x20,
+            owner_lun: 0,
+            number: 1,
+            entity_id: 0,
+            entity_instance: 0,
+            sensor_type,
+            event_type,
+            capabilities: 0,
+            assertion_mask: 0,
+            deassertion_mask: 0,
+            reading_mask: 0,
+            units: Units {
+                analog_format: 3,
+                rate: 0,
+                modifier_use: 0,
+                percentage: false,
+                base: 0,
+                modifier: 0,
+            },
+            conversion: None,
+            limits: None,
+            record_type: 0x02,
+        }
+    }
+
+    #[test]
+    fn every_offset_of_a_sixteen_entry_table_counts() {
+        // System ACPI Power State (22h, sensor-specific): FreeIPMI's table has 16 entries
+        // (none asserted, then offsets 0–0Eh); the last, 0Eh "Unknown", is critical.
+        let acpi = sensor(0x22, 0x6F);
+        assert_eq!(state(&acpi, 0), 0.0);
+        assert_eq!(state(&acpi, 1 << 0x00), 0.0);
+        assert_eq!(state(&acpi, 1 << 0x0D), 2.0);
+        assert_eq!(state(&acpi, 1 << 0x0E), 2.0);
+    }
 }

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
+use tokio::sync::Semaphore;
 
 pub use config::{Collector, Module};
 pub use server::serve;
@@ -34,19 +35,35 @@ pub use server::serve;
 use crate::Client;
 use crate::ipmi::sdr::SdrCache;
 
-/// How long an unused target's client (and its authenticated connection) is kept.
+/// How long an unused target's client is kept.
 pub const DEFAULT_CLIENT_IDLE: Duration = Duration::from_secs(300);
 
-type Collection = Shared<BoxFuture<'static, Arc<String>>>;
+/// How long a kept WinRM connection may sit unused and still be reused: under HTTP.sys's
+/// 2 minutes, so scrape intervals up to 110 s keep one handshake per target.
+pub const CONNECTION_IDLE: Duration = Duration::from_secs(110);
+
+/// Targets with a kept client, at most (the least recently scraped goes first).
+pub const DEFAULT_MAX_TARGETS: usize = 20_000;
+
+/// Collections running at once, at most (the rest wait, within their deadline).
+pub const DEFAULT_MAX_COLLECTIONS: usize = 512;
+
+/// A collection's text, or `None` when it ended abnormally.
+type Collection = Shared<BoxFuture<'static, Option<Arc<String>>>>;
+
+/// (module, target as asked, lowercased).
+type Key = (String, String);
 
 /// The exporter: its modules, the targets' clients, the collections in flight.
 pub struct Exporter {
     modules: HashMap<String, Arc<Module>>,
-    default_module: String,
-    clients: Mutex<HashMap<(String, String), (Client, Instant)>>,
-    inflight: Mutex<HashMap<(String, String), Collection>>,
+    default_module: Option<String>,
+    clients: Mutex<HashMap<Key, (Client, Instant)>>,
+    inflight: Mutex<HashMap<Key, (Collection, Instant)>>,
+    collections: Semaphore,
     sdr_cache: SdrCache,
     client_idle: Duration,
+    max_targets: usize,
     stats: stats::Stats,
 }
 
@@ -63,26 +80,37 @@ impl std::fmt::Debug for Exporter {
 pub enum ScrapeError {
     /// No `target` parameter, or an unusable one.
     BadTarget(String),
-    /// No such module.
+    /// No such module, or none given and none is the default.
     UnknownModule(String),
+    /// The collection ended abnormally (a bug); logged.
+    Internal,
 }
 
 impl std::fmt::Display for ScrapeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ScrapeError::BadTarget(t) => write!(f, "bad target: {t}"),
+            ScrapeError::UnknownModule(m) if m.is_empty() => write!(
+                f,
+                "no module given, and no module is named \"default\": add &module=NAME"
+            ),
             ScrapeError::UnknownModule(m) => write!(f, "unknown module {m:?}"),
+            ScrapeError::Internal => write!(f, "the collection ended unexpectedly"),
         }
     }
 }
 
 impl Exporter {
-    /// An exporter with these modules (the first is the default) and a sensor-record cache.
+    /// An exporter with these modules and a sensor-record cache. A scrape without `module`
+    /// uses the module named `default` (as ipmi_exporter), or the only module there is.
     pub fn new(modules: Vec<Module>, sdr_cache: SdrCache) -> Exporter {
-        let default_module = modules
-            .first()
-            .map(|m| m.name.clone())
-            .unwrap_or_else(|| "default".into());
+        let default_module = if modules.iter().any(|m| m.name == "default") {
+            Some("default".to_string())
+        } else if modules.len() == 1 {
+            Some(modules[0].name.clone())
+        } else {
+            None
+        };
         Exporter {
             modules: modules
                 .into_iter()
@@ -91,8 +119,10 @@ impl Exporter {
             default_module,
             clients: Mutex::default(),
             inflight: Mutex::default(),
+            collections: Semaphore::new(DEFAULT_MAX_COLLECTIONS),
             sdr_cache,
             client_idle: DEFAULT_CLIENT_IDLE,
+            max_targets: DEFAULT_MAX_TARGETS,
             stats: stats::Stats::default(),
         }
     }
@@ -103,81 +133,135 @@ impl Exporter {
         self
     }
 
-    /// The client for a target, made once and kept while used.
-    fn client(&self, module: &Module, target: &str) -> Result<Client, ScrapeError> {
-        let key = (module.name.clone(), target.to_string());
+    /// How many targets keep a client at most; past it the least recently scraped is dropped
+    /// (and pays a handshake when scraped again).
+    pub fn with_max_targets(mut self, n: usize) -> Self {
+        self.max_targets = n.max(1);
+        self
+    }
+
+    /// How many collections run at once at most.
+    pub fn with_max_collections(mut self, n: usize) -> Self {
+        self.collections = Semaphore::new(n.max(1));
+        self
+    }
+
+    /// Drops the clients unused for longer than the idle limit (the server calls this
+    /// periodically, so clients go even when scraping stops).
+    pub fn sweep(&self) {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         clients.retain(|_, (_, used)| now.duration_since(*used) < self.client_idle);
-        if let Some((c, used)) = clients.get_mut(&key) {
+        self.stats.set_clients(clients.len());
+    }
+
+    /// The client for a target, made once and kept while used.
+    fn client(&self, module: &Module, key: &Key) -> Result<Client, ScrapeError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if let Some((c, used)) = clients.get_mut(key) {
             *used = now;
             return Ok(c.clone());
         }
         let client = module
             .factory
-            .client(target)
+            .client(&key.1)
             .map_err(|e| ScrapeError::BadTarget(e.to_string()))?;
-        clients.insert(key, (client.clone(), now));
+        clients.retain(|_, (_, used)| now.duration_since(*used) < self.client_idle);
+        if clients.len() >= self.max_targets {
+            // Full: the least recently scraped target goes (a collection using it keeps it).
+            if let Some(oldest) = clients
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            {
+                clients.remove(&oldest);
+            }
+        }
+        clients.insert(key.clone(), (client.clone(), now));
         self.stats.set_clients(clients.len());
         Ok(client)
     }
 
-    /// Scrapes `target` with `module` (`None`: the default), within `deadline` when Prometheus
-    /// gives one: the exposition text. Concurrent scrapes of one target share one collection.
+    /// Scrapes `target` (`HOST` or `HOST:PORT`; the scheme, TLS and account are the module's)
+    /// with `module` (`None` or empty: the default), within `deadline` when Prometheus gives
+    /// one: the exposition text. Concurrent scrapes of one target share one collection.
     pub async fn scrape(
         self: &Arc<Self>,
         target: &str,
         module: Option<&str>,
         deadline: Option<Duration>,
     ) -> Result<Arc<String>, ScrapeError> {
-        let target = target.trim();
-        if target.is_empty() {
-            return Err(ScrapeError::BadTarget("no target parameter".into()));
-        }
-        let name = module.unwrap_or(&self.default_module);
+        let target = check_target(target)?;
+        let name = match module.filter(|m| !m.is_empty()) {
+            Some(m) => m,
+            None => self
+                .default_module
+                .as_deref()
+                .ok_or_else(|| ScrapeError::UnknownModule(String::new()))?,
+        };
         let module = self
             .modules
             .get(name)
             .cloned()
             .ok_or_else(|| ScrapeError::UnknownModule(name.to_string()))?;
-        let client = self.client(&module, target)?;
-        let key = (module.name.clone(), target.to_string());
-        let collection = {
+        let key: Key = (module.name.clone(), target);
+        let client = self.client(&module, &key)?;
+        // A little under Prometheus' own limit, so the answer arrives in time.
+        let limit = deadline
+            .map(|d| d.saturating_sub(Duration::from_millis(500)))
+            .unwrap_or(module.timeout)
+            .min(module.timeout);
+        let started = Instant::now();
+        let (collection, ends) = {
             let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(running) = inflight.get(&key) {
+            if let Some((running, ends)) = inflight.get(&key) {
                 self.stats.shared_scrape();
-                running.clone()
+                (running.clone(), *ends)
             } else {
-                // A little under Prometheus' own limit, so the answer arrives in time.
-                let limit = deadline
-                    .map(|d| d.saturating_sub(Duration::from_millis(500)))
-                    .unwrap_or(module.timeout)
-                    .min(module.timeout);
                 // The collection is a task of its own: a scrape whose requester went away
-                // (Prometheus gave up) still finishes, and leaves the in-flight map, instead of
-                // waiting half done for the next scrape to resume it past its deadline.
+                // (Prometheus gave up) still finishes, and leaves the in-flight map, instead
+                // of waiting half done for the next scrape to resume it past its deadline.
                 let done = InFlight {
                     exporter: self.clone(),
                     key: key.clone(),
                 };
                 let this = self.clone();
+                let m = module.clone();
                 let task = tokio::spawn(async move {
                     let _done = done;
-                    Arc::new(collect::collect(&this, &module, &client, limit).await)
+                    let start = Instant::now();
+                    // Waiting for a turn counts against the deadline.
+                    let Ok(Ok(_permit)) =
+                        tokio::time::timeout(limit, this.collections.acquire()).await
+                    else {
+                        return Arc::new(collect::timed_out(&this, &m, start));
+                    };
+                    let left = limit.saturating_sub(start.elapsed());
+                    Arc::new(collect::collect(&this, &m, &client, left, start).await)
                 });
                 let fut = async move {
-                    task.await.unwrap_or_else(|e| {
-                        tracing::error!(error = %e, "a collection ended unexpectedly");
-                        Arc::new(String::new())
-                    })
+                    task.await
+                        .map_err(|e| tracing::error!(error = %e, "a collection ended unexpectedly"))
+                        .ok()
                 }
                 .boxed()
                 .shared();
-                inflight.insert(key, fut.clone());
-                fut
+                let ends = started + limit;
+                inflight.insert(key, (fut.clone(), ends));
+                (fut, ends)
             }
         };
-        Ok(collection.await)
+        // A scrape that joined a running collection still keeps its own deadline.
+        let text = if ends > started + limit {
+            match tokio::time::timeout(limit, collection).await {
+                Ok(text) => text,
+                Err(_) => Some(Arc::new(collect::timed_out(self, &module, started))),
+            }
+        } else {
+            collection.await
+        };
+        text.ok_or(ScrapeError::Internal)
     }
 
     /// The exporter's own metrics.
@@ -186,10 +270,30 @@ impl Exporter {
     }
 }
 
+/// A target is `HOST` or `HOST:PORT` (IPv6 bracketed): the scheme, path, TLS settings and
+/// account come from the module, so a scrape cannot turn a module's HTTPS (and pinning) into
+/// HTTP, or send its credentials to a URL of the requester's choosing. Lowercased: one client
+/// per host however it is spelt.
+fn check_target(target: &str) -> Result<String, ScrapeError> {
+    let t = target.trim();
+    if t.is_empty() {
+        return Err(ScrapeError::BadTarget("no target parameter".into()));
+    }
+    if t.len() > 255 + 8 || t.contains("://") || t.contains(['/', '@', '?', '#']) {
+        return Err(ScrapeError::BadTarget(format!(
+            "{:?}: a target is HOST or HOST:PORT (the module sets the transport)",
+            t.chars().take(64).collect::<String>()
+        )));
+    }
+    crate::transport::Endpoint::parse(t, crate::transport::Scheme::Http)
+        .map_err(|e| ScrapeError::BadTarget(e.to_string()))?;
+    Ok(t.to_ascii_lowercase())
+}
+
 /// Takes a finished (or failed) collection out of the in-flight map.
 struct InFlight {
     exporter: Arc<Exporter>,
-    key: (String, String),
+    key: Key,
 }
 
 impl Drop for InFlight {
@@ -199,5 +303,39 @@ impl Drop for InFlight {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&self.key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_hosts_and_ports_only() {
+        assert_eq!(
+            check_target(" Server01.Contoso.com ").unwrap(),
+            "server01.contoso.com"
+        );
+        assert_eq!(check_target("10.0.0.5:5986").unwrap(), "10.0.0.5:5986");
+        assert_eq!(check_target("[fe80::1]:5985").unwrap(), "[fe80::1]:5985");
+        for bad in [
+            "",
+            "http://server01",
+            "https://attacker.example",
+            "server01/wsman",
+            "user@server01",
+            "server01?x",
+            "a b",
+            "aéééé",
+            "x:0",
+        ] {
+            assert!(
+                matches!(check_target(bad), Err(ScrapeError::BadTarget(_))),
+                "{bad}"
+            );
+        }
+        let long = "a".repeat(100_000);
+        let e = check_target(&long).unwrap_err().to_string();
+        assert!(e.len() < 200, "the error does not echo a huge target");
     }
 }

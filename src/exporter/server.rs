@@ -19,13 +19,49 @@ use super::{Exporter, ScrapeError};
 /// OpenMetrics, which Prometheus reads (what `prometheus-client` writes).
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Serves until the listener fails.
+/// Connections served at once, at most (more wait in the listen backlog).
+pub const MAX_CONNECTIONS: usize = 4096;
+
+/// Serves forever. A failed accept (out of file descriptors, a connection reset before it was
+/// taken) is logged and retried after a pause, as Go's `http.Server` does; it never ends the
+/// exporter. Unused clients are swept every 30 s.
 pub async fn serve(listener: TcpListener, exporter: Arc<Exporter>) -> std::io::Result<()> {
+    let sweeper = {
+        let exporter = Arc::downgrade(&exporter);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                match exporter.upgrade() {
+                    Some(e) => e.sweep(),
+                    None => return,
+                }
+            }
+        })
+    };
+    let _sweeper = AbortOnDrop(sweeper);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut pause = Duration::from_millis(5);
     loop {
-        let (stream, _) = listener.accept().await?;
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return Ok(());
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => {
+                pause = Duration::from_millis(5);
+                stream
+            }
+            Err(e) => {
+                pause = (pause * 2).min(Duration::from_secs(1));
+                tracing::warn!(error = %e, retry_in = ?pause, "exporter: accept failed");
+                tokio::time::sleep(pause).await;
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         let exporter = exporter.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let service = service_fn(move |req| {
                 let exporter = exporter.clone();
                 async move { Ok::<_, Infallible>(handle(req, &exporter).await) }
@@ -38,6 +74,27 @@ pub async fn serve(listener: TcpListener, exporter: Arc<Exporter>) -> std::io::R
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
+    }
+}
+
+/// Prometheus' `X-Prometheus-Scrape-Timeout-Seconds`: positive seconds, at most an hour;
+/// anything else is as if absent (the module's timeout applies).
+fn scrape_timeout(headers: &http::HeaderMap) -> Option<Duration> {
+    headers
+        .get("X-Prometheus-Scrape-Timeout-Seconds")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .map(|d| d.min(super::config::MAX_TIMEOUT))
+}
+
+/// Aborts the task when dropped (the sweeper ends with the server).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -89,13 +146,7 @@ async fn handle(req: Request<Incoming>, exporter: &Arc<Exporter>) -> Response<Fu
     let query = req.uri().query().unwrap_or("");
     match req.uri().path() {
         "/ipmi" => {
-            let deadline = req
-                .headers()
-                .get("X-Prometheus-Scrape-Timeout-Seconds")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<f64>().ok())
-                .filter(|s| s.is_finite() && *s > 0.0)
-                .map(Duration::from_secs_f64);
+            let deadline = scrape_timeout(req.headers());
             let target = param(query, "target").unwrap_or_default();
             let module = param(query, "module");
             match exporter.scrape(&target, module.as_deref(), deadline).await {
@@ -106,6 +157,11 @@ async fn handle(req: Request<Incoming>, exporter: &Arc<Exporter>) -> Response<Fu
                 Err(e @ ScrapeError::UnknownModule(_)) => {
                     reply(StatusCode::BAD_REQUEST, "text/plain", format!("{e}\n"))
                 }
+                Err(e @ ScrapeError::Internal) => reply(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain",
+                    format!("{e}\n"),
+                ),
             }
         }
         "/metrics" => reply(StatusCode::OK, CONTENT_TYPE, exporter.own_metrics()),
@@ -124,6 +180,27 @@ async fn handle(req: Request<Incoming>, exporter: &Arc<Exporter>) -> Response<Fu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scrape_timeout_header_is_read_safely() {
+        let t = |v: &str| {
+            let mut h = http::HeaderMap::new();
+            h.insert(
+                "X-Prometheus-Scrape-Timeout-Seconds",
+                http::HeaderValue::from_str(v).unwrap(),
+            );
+            scrape_timeout(&h)
+        };
+        assert_eq!(t("10"), Some(Duration::from_secs(10)));
+        assert_eq!(t(" 9.5 "), Some(Duration::from_millis(9500)));
+        // Huge, negative, zero, not a number, infinite: no panic; capped or ignored.
+        assert_eq!(t("1e300"), None);
+        assert_eq!(t("86400"), Some(super::super::config::MAX_TIMEOUT));
+        for v in ["-1", "0", "NaN", "inf", "ten"] {
+            assert_eq!(t(v), None, "{v}");
+        }
+        assert_eq!(scrape_timeout(&http::HeaderMap::new()), None);
+    }
 
     #[test]
     fn query_values_decode() {

@@ -138,9 +138,12 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// `s` without `prefix`, compared ASCII case-insensitively; `None` when `s` does not start with
+/// it (including when the prefix's length falls inside a multi-byte character of `s`).
 pub(crate) fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
-        .then(|| &s[prefix.len()..])
+    s.get(..prefix.len())
+        .filter(|head| head.eq_ignore_ascii_case(prefix))
+        .map(|_| &s[prefix.len()..])
 }
 
 #[cfg(test)]
@@ -177,6 +180,10 @@ mod tests {
             ("", "no host"),
             ("a b", "cannot have"),
             ("fe80::1:zz", "must be bracketed"),
+            // Multi-byte characters where a scheme would end: refused, not a panic.
+            ("aéééé", "cannot have"),
+            ("httpé://x", "only http:// and https://"),
+            ("\u{fffd}\u{fffd}\u{fffd}", "cannot have"),
         ] {
             let e = Endpoint::parse(input, Scheme::Http).unwrap_err();
             assert!(e.to_string().contains(why), "{input}: {e}");

@@ -18,36 +18,78 @@ pub fn parse(text: &str) -> Samples {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
-        let (series, value) = line.rsplit_once(' ').expect("a sample line");
-        let (name, labels) = match series.split_once('{') {
-            Some((n, rest)) => (n, rest.trim_end_matches('}')),
-            None => (series, ""),
-        };
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        let mut rest = labels;
-        while let Some((k, v)) = rest.split_once("=\"") {
-            let end = v.find("\"").expect("closing quote");
-            pairs.push((k.trim_start_matches(',').to_string(), v[..end].to_string()));
-            rest = &v[end + 1..];
-        }
-        pairs.sort();
-        let key = format!(
-            "{name}{{{}}}",
-            pairs
-                .iter()
-                .map(|(k, v)| format!("{k}=\"{v}\""))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
+        let (key, value) = parse_line(line);
         let v = match value {
             "NaN" => f64::NAN,
             "+Inf" => f64::INFINITY,
             "-Inf" => f64::NEG_INFINITY,
-            v => v.parse().expect("a number"),
+            v => v
+                .parse()
+                .unwrap_or_else(|_| panic!("not a number in {line:?}")),
         };
-        out.insert(key, v);
+        // A series twice in one exposition is a bug Prometheus rejects the scrape for.
+        assert!(
+            out.insert(key.clone(), v).is_none(),
+            "duplicate series {key}"
+        );
     }
     out
+}
+
+/// One sample line: the series (labels sorted, values unescaped) and the value's text. Label
+/// values are read by the exposition format's rules (`\\`, `\"`, `\n` escapes), so an
+/// escaping mistake shows as a parse failure or a wrong value, not a silent truncation.
+fn parse_line(line: &str) -> (String, &str) {
+    let (name, rest) = match line.find(['{', ' ']) {
+        Some(i) => (&line[..i], &line[i..]),
+        None => panic!("no value in {line:?}"),
+    };
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut rest = rest;
+    if let Some(mut r) = rest.strip_prefix('{') {
+        loop {
+            if let Some(after) = r.strip_prefix('}') {
+                r = after;
+                break;
+            }
+            let eq = r
+                .find("=\"")
+                .unwrap_or_else(|| panic!("label without =\" in {line:?}"));
+            let key = r[..eq].to_string();
+            let mut value = String::new();
+            let mut chars = r[eq + 2..].char_indices();
+            let close = loop {
+                match chars.next() {
+                    Some((i, '"')) => break eq + 2 + i,
+                    Some((_, '\\')) => match chars.next() {
+                        Some((_, 'n')) => value.push('\n'),
+                        Some((_, c @ ('\\' | '"'))) => value.push(c),
+                        other => panic!("bad escape {other:?} in {line:?}"),
+                    },
+                    Some((_, c)) => value.push(c),
+                    None => panic!("unclosed label value in {line:?}"),
+                }
+            };
+            pairs.push((key, value));
+            r = &r[close + 1..];
+            r = r.strip_prefix(',').unwrap_or(r);
+        }
+        rest = r;
+    }
+    let value = rest
+        .strip_prefix(' ')
+        .unwrap_or_else(|| panic!("no space before the value in {line:?}"));
+    let value = value.split(' ').next().unwrap_or(value);
+    pairs.sort();
+    let key = format!(
+        "{name}{{{}}}",
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{v}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    (key, value)
 }
 
 /// Whether `prometheus` is installed; without it the test prints SKIP (and fails under CI).
