@@ -168,6 +168,17 @@ impl<'x, 't> Cursor<'x, 't> {
         input.get(start..start.checked_add(part.len())?)
     }
 
+    /// Text read straight from the input, which is already UTF-8 (no second validation),
+    /// when it needs no line-end normalisation (no `\r`); `None` sends it the long way.
+    fn text_in_input(&self, part: &[u8]) -> Option<&'x str> {
+        let bytes = self.in_input(part)?;
+        if memchr::memchr(b'\r', bytes).is_some() {
+            return None;
+        }
+        let start = bytes.as_ptr() as usize - self.xml.as_ptr() as usize;
+        self.xml.get(start..start + bytes.len())
+    }
+
     /// The namespace of an element and where its local name starts.
     fn classify_start(&self, start: &BytesStart<'_>) -> (Ns, usize) {
         let name = start.name().0.as_bytes();
@@ -184,7 +195,9 @@ impl<'x, 't> Cursor<'x, 't> {
     fn declare(&mut self, start: &BytesStart<'_>, depth: usize) -> Result<(), WsmanError> {
         let raw = start.attributes_raw().as_bytes();
         // Most elements of a reply carry no attributes at all.
-        if raw.is_empty() || memchr::memmem::find(raw, b"xmlns").is_none() {
+        static XMLNS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"xmlns"));
+        if raw.is_empty() || XMLNS.find(raw).is_none() {
             return Ok(());
         }
         for a in start.attributes().with_checks(false) {
@@ -296,8 +309,14 @@ impl<'x, 't> Cursor<'x, 't> {
                     self.depth = self.depth.saturating_sub(1);
                     Ev::End
                 }
-                Event::Text(t) => Ev::Text(t.xml10_content()),
-                Event::CData(c) => Ev::Text(c.xml10_content()),
+                Event::Text(t) => match self.text_in_input(t.as_bytes()) {
+                    Some(text) => Ev::Text(Cow::Borrowed(text)),
+                    None => Ev::Text(t.xml10_content()),
+                },
+                Event::CData(c) => match self.text_in_input(c.as_bytes()) {
+                    Some(text) => Ev::Text(Cow::Borrowed(text)),
+                    None => Ev::Text(c.xml10_content()),
+                },
                 Event::GeneralRef(r) => {
                     let c = match r.resolve_char_ref() {
                         Ok(Some(c)) => c,

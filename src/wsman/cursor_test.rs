@@ -173,6 +173,27 @@ fn a_qname_in_text_sees_its_own_element_declarations() {
     );
 }
 
+/// Text is read straight from the input when it can be, and otherwise as quick-xml gives it:
+/// line ends normalised (XML 1.0 §2.11), entities and character references resolved, CDATA
+/// kept, non-ASCII intact.
+#[test]
+fn text_reads_as_xml_says() {
+    for (xml, want) in [
+        ("<a>plain</a>", "plain"),
+        ("<a>x\r\ny\rz</a>", "x\ny\nz"),
+        ("<a>a &amp; b &#x41;&#66;</a>", "a & b AB"),
+        ("<a><![CDATA[c <d>\r\n]]></a>", "c <d>\n"),
+        ("<a>Größe – 温度</a>", "Größe – 温度"),
+        ("<a>one<b>skipped</b>two</a>", "onetwo"),
+    ] {
+        let mut c = Cursor::new(xml, None);
+        let Ev::Start(_) = c.next().unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.text().unwrap(), want, "{xml:?}");
+    }
+}
+
 proptest! {
     #[test]
     fn generated_documents_resolve_as_ns_reader_resolves_them(doc in tree()) {
