@@ -213,4 +213,13 @@ mod tests {
         assert_eq!(param("target=50%", "target").as_deref(), Some("50%"));
         assert_eq!(param("module=x", "target"), None);
     }
+
+    proptest::proptest! {
+        /// Any query string: values decode without a panic (bad escapes kept as they came).
+        #[test]
+        fn any_query_decodes(query in "\\PC{0,60}") {
+            let _ = param(&query, "target");
+            let _ = decode(&query);
+        }
+    }
 }

@@ -189,4 +189,25 @@ mod tests {
             assert!(e.to_string().contains(why), "{input}: {e}");
         }
     }
+
+    proptest::proptest! {
+        /// Any text: a typed error or an endpoint, never a panic; an endpoint's URL parses back
+        /// to the same endpoint.
+        #[test]
+        fn any_text_parses_or_says_why(input in "\\PC{0,40}", https in proptest::bool::ANY) {
+            let scheme = if https { Scheme::Https } else { Scheme::Http };
+            if let Ok(e) = Endpoint::parse(&input, scheme) {
+                proptest::prop_assert_eq!(Endpoint::parse(&e.url(), Scheme::Http), Ok(e));
+            }
+        }
+
+        /// Text shaped like endpoints (schemes, brackets, colons, multi-byte characters where
+        /// the scheme would end) exercises the paths a random string rarely reaches.
+        #[test]
+        fn endpoint_shaped_text_never_panics(
+            input in "(https?://|HTTP://|hé|é)?(\\[[0-9a-fé:]{0,12}\\]?|[a-zé.-]{0,12})(:[0-9é]{0,6})?(/[a-z]{0,4})?"
+        ) {
+            let _ = Endpoint::parse(&input, Scheme::Http);
+        }
+    }
 }
