@@ -34,17 +34,23 @@ impl Drop for OurExporter {
 
 /// `winrm-ipmi exporter` with these arguments after `--listen`.
 fn our_exporter(args: &[&str]) -> OurExporter {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_winrm-ipmi"));
+    cmd.args([
+        "-U",
+        "Administrator",
+        "--no-sdr-cache",
+        "exporter",
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .args(args);
+    start_exporter(cmd)
+}
+
+/// Starts `cmd` (an exporter listening on port 0) and reads the port it prints.
+fn start_exporter(mut cmd: Command) -> OurExporter {
     use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_winrm-ipmi"))
-        .args([
-            "-U",
-            "Administrator",
-            "--no-sdr-cache",
-            "exporter",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(args)
+    let mut child = cmd
         .env("WINRM_PASSWORD", "Sim-Passw0rd!")
         .stdout(Stdio::piped())
         .stdin(Stdio::null())
@@ -56,14 +62,6 @@ fn our_exporter(args: &[&str]) -> OurExporter {
         .unwrap();
     let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
     OurExporter { child, port }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn ipmi_exporter_present() -> bool {
@@ -95,7 +93,7 @@ async fn the_same_families_labels_and_values_as_ipmi_exporter() {
         "modules:\n  default:\n    user: admin\n    pass: adminpass\n    driver: LAN_2_0\n    privilege: admin\n    timeout: 10000\n    workaround_flags: [opensesspriv]\n    collectors: [ipmi, bmc, chassis, dcmi, sel]\n",
     )
     .unwrap();
-    let port = free_port();
+    let port = prom::free_port();
     let mut theirs = Command::new("/usr/bin/prometheus-ipmi-exporter")
         .arg(format!(
             "--config.file={}",
@@ -107,14 +105,7 @@ async fn the_same_families_labels_and_values_as_ipmi_exporter() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "ipmi_exporter did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_for_port(port, "ipmi_exporter");
     let their_text = http_get(port, &format!("/ipmi?target=127.0.0.1:{}", bmc.port)).await;
     let _ = theirs.kill();
     let _ = theirs.wait();
@@ -457,28 +448,19 @@ async fn a_scrape_joining_a_longer_one_keeps_its_own_deadline() {
 
 #[test]
 fn running_out_of_file_descriptors_does_not_stop_the_exporter() {
-    use std::io::{BufRead, Read, Write};
+    use std::io::{Read, Write};
     // A hard limit of 64 descriptors (the exporter raises its soft limit to the hard one).
-    let mut child = Command::new("sh")
-        .args([
-            "-c",
-            &format!(
-                "ulimit -n 64 && exec {} -U Administrator exporter --listen 127.0.0.1:0",
-                env!("CARGO_BIN_EXE_winrm-ipmi")
-            ),
-        ])
-        .env("WINRM_PASSWORD", "Sim-Passw0rd!")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null()) // "accept failed ... retry in" warnings
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    let exporter = OurExporter { child, port };
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        &format!(
+            "ulimit -n 64 && exec {} -U Administrator exporter --listen 127.0.0.1:0",
+            env!("CARGO_BIN_EXE_winrm-ipmi")
+        ),
+    ])
+    .stderr(Stdio::null()); // "accept failed ... retry in" warnings
+    let exporter = start_exporter(cmd);
+    let port = exporter.port;
     // 200 idle connections: far more than it may open. Accepts fail with EMFILE for a while.
     let idle: Vec<_> = (0..200)
         .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())

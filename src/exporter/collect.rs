@@ -42,6 +42,35 @@ impl Out {
         family.get_or_create(&labels).set(v);
     }
 
+    /// `ipmi_up{collector}`.
+    fn up(&mut self, collector: Collector, up: bool) {
+        self.set(
+            "ipmi_up",
+            UP,
+            &[("collector", collector.name().to_string())],
+            if up { 1.0 } else { 0.0 },
+        );
+    }
+
+    /// Adds the scrape's duration, counts the scrape, and encodes.
+    fn finish(
+        mut self,
+        exporter: &Exporter,
+        module: &Module,
+        outcome: &str,
+        start: Instant,
+    ) -> String {
+        let seconds = start.elapsed().as_secs_f64();
+        self.set(
+            "ipmi_scrape_duration_seconds",
+            "Returns how long the scrape took to complete in seconds.",
+            &[],
+            seconds,
+        );
+        exporter.stats.scrape(&module.name, outcome, seconds);
+        self.encode()
+    }
+
     fn encode(self) -> String {
         let mut registry = Registry::default();
         for (name, (help, family)) in self.families {
@@ -61,22 +90,9 @@ pub(super) fn timed_out(exporter: &Exporter, module: &Module, start: Instant) ->
     let mut out = Out::default();
     for collector in &module.collectors {
         exporter.stats.error(collector.name(), "timeout");
-        out.set(
-            "ipmi_up",
-            UP,
-            &[("collector", collector.name().to_string())],
-            0.0,
-        );
+        out.up(*collector, false);
     }
-    let seconds = start.elapsed().as_secs_f64();
-    out.set(
-        "ipmi_scrape_duration_seconds",
-        "Returns how long the scrape took to complete in seconds.",
-        &[],
-        seconds,
-    );
-    exporter.stats.scrape(&module.name, "timeout", seconds);
-    out.encode()
+    out.finish(exporter, module, "timeout", start)
 }
 
 /// Collects `module`'s collectors from `client`'s host within `limit` (the scrape began at
@@ -136,22 +152,9 @@ pub(super) async fn collect(
                 }
             }
         };
-        out.set(
-            "ipmi_up",
-            UP,
-            &[("collector", collector.name().to_string())],
-            if up { 1.0 } else { 0.0 },
-        );
+        out.up(*collector, up);
     }
-    let seconds = start.elapsed().as_secs_f64();
-    out.set(
-        "ipmi_scrape_duration_seconds",
-        "Returns how long the scrape took to complete in seconds.",
-        &[],
-        seconds,
-    );
-    exporter.stats.scrape(&module.name, outcome, seconds);
-    out.encode()
+    out.finish(exporter, module, outcome, start)
 }
 
 async fn run(
@@ -507,7 +510,8 @@ fn freeipmi_firmware_revision(d: &crate::ipmi::app::DeviceId) -> String {
         .collect()
 }
 
-/// IANA enterprise names as FreeIPMI 1.6.10 prints them (read from libfreeipmi's
+/// IANA enterprise names as FreeIPMI 1.6.10 prints them (ipmi_exporter passes bmc-info's text
+/// on; ipmitool's own spellings, for `mc info`, are `ipmi::app::manufacturer_name`) (read from libfreeipmi's
 /// `ipmi_iana_enterprise_numbers` table), for the server and BMC vendors met in practice;
 /// a vendor not listed here shows its number alone, as FreeIPMI shows an unknown one.
 fn iana_name(id: u32) -> Option<&'static str> {

@@ -37,6 +37,19 @@ pub fn python_with(module: &str, test: &str) -> Option<PathBuf> {
     None
 }
 
+/// Waits (up to 20 s) for a process started by a test to listen on loopback `port`.
+#[allow(dead_code)]
+pub fn wait_for_port(port: u16, what: &str) {
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{what} did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Waits (up to 20 s) for a process to write `path`, and returns its text.
 pub fn wait_for_file(path: &std::path::Path, what: &str) -> String {
     let start = std::time::Instant::now();

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// `family{label="v",...}` → value (NaN kept as NaN).
 pub type Samples = BTreeMap<String, f64>;
@@ -122,7 +121,8 @@ impl Drop for Prometheus {
     }
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on now (loopback).
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -154,14 +154,7 @@ impl Prometheus {
             .spawn()
             .expect("start prometheus");
         let p = Prometheus { child, port, dir };
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "prometheus did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        super::wait_for_port(port, "prometheus");
         p
     }
 

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// A running tinyproxy.
 pub struct TinyProxy {
@@ -89,13 +88,6 @@ pub fn start(name: &str, basic: Option<(&str, &str)>) -> TinyProxy {
         .spawn()
         .expect("start tinyproxy");
     let proxy = TinyProxy { child, port, dir };
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "tinyproxy did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    super::wait_for_port(port, "tinyproxy");
     proxy
 }
