@@ -15,7 +15,7 @@ use common::ipmi_sim::{peers_present, start_catalog_sim};
 use common::prometheus::{self as prom, Prometheus, http_get, parse};
 use winrm_ipmi::Client;
 use winrm_ipmi::auth::Password;
-use winrm_ipmi::exporter::{Exporter, Module};
+use winrm_ipmi::exporter::{Exporter, Module, TargetFilter};
 use winrm_ipmi::ipmi::sdr::SdrCache;
 use winrm_ipmi::sim::{HostConfig, LanTarget, Simulator};
 
@@ -396,6 +396,24 @@ async fn modules_targets_and_limits() {
             Err(ScrapeError::BadTarget(_))
         ));
     }
+    // A module's allowed_targets: a target outside them is refused before any traffic.
+    let mut locked = module("locked");
+    locked.allowed_targets = TargetFilter::parse(&["10.0.0.0/8".into()]).unwrap();
+    let mut loopback = module("loopback");
+    loopback.allowed_targets =
+        TargetFilter::parse(&["127.0.0.0/8".into(), "*.contoso.com".into()]).unwrap();
+    let guarded = Arc::new(Exporter::new(vec![locked, loopback], SdrCache::disabled()));
+    let handshakes = sim.host(0).ntlm_handshakes();
+    assert!(matches!(
+        guarded.scrape(&eps[0], Some("locked"), None).await,
+        Err(ScrapeError::NotAllowed(_))
+    ));
+    assert_eq!(sim.host(0).ntlm_handshakes(), handshakes);
+    let text = guarded
+        .scrape(&eps[0], Some("loopback"), None)
+        .await
+        .unwrap();
+    assert!(text.contains("ipmi_up{collector=\"bmc\"} 1"), "{text}");
     // At most two targets keep a client: the least recently scraped goes.
     exporter.scrape(&eps[1], None, None).await.unwrap();
     exporter.scrape(&eps[2], None, None).await.unwrap();

@@ -12,6 +12,7 @@
 //!     timeout: 20000                             # ms, as ipmi_exporter; Prometheus' own wins if shorter
 //!     collectors: [ipmi, bmc, chassis, dcmi, lan]
 //!     exclude_sensor_ids: [2, 29]
+//!     allowed_targets: ['*.contoso.com', 10.20.0.0/16]   # default: any target
 //! ```
 //!
 //! Secrets are read when the configuration loads and kept as [`Password`]s: never in logs,
@@ -118,6 +119,10 @@ pub struct ModuleConfig {
     /// Sensor record IDs not to report.
     #[serde(default)]
     pub exclude_sensor_ids: Vec<u16>,
+    /// The only targets this module may be used on: host-name patterns (`*` matches any run
+    /// of characters, case-insensitive) and address ranges (`10.0.0.0/8`, `fd00::/8`, or one
+    /// address). Unset: any target.
+    pub allowed_targets: Option<Vec<String>>,
     /// Proxies from the environment (HTTPS_PROXY, NO_PROXY), as the CLI does by default.
     #[serde(default)]
     pub proxy_from_env: bool,
@@ -153,6 +158,8 @@ pub struct Module {
     pub timeout: Duration,
     /// Sensors not reported.
     pub exclude_sensor_ids: Vec<u16>,
+    /// The targets it may be used on.
+    pub allowed_targets: TargetFilter,
 }
 
 impl std::fmt::Debug for Module {
@@ -176,8 +183,110 @@ impl Module {
             collectors: Collector::DEFAULT.to_vec(),
             timeout: DEFAULT_TIMEOUT,
             exclude_sensor_ids: Vec::new(),
+            allowed_targets: TargetFilter::default(),
         }
     }
+}
+
+/// The targets a module may be used on (empty: any).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetFilter {
+    patterns: Vec<TargetPattern>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum TargetPattern {
+    /// An address range: network address and prefix length.
+    Net(std::net::IpAddr, u8),
+    /// A host-name pattern, lowercased; `*` matches any run of characters.
+    Name(String),
+}
+
+impl TargetFilter {
+    /// Parses `allowed_targets`: `10.0.0.0/8`, `fd00::/8`, `192.0.2.7`, `*.contoso.com`,
+    /// `server01`.
+    pub fn parse(list: &[String]) -> Result<TargetFilter, String> {
+        let mut patterns = Vec::new();
+        for item in list {
+            let t = item.trim();
+            let pattern = if let Some((addr, len)) = t.split_once('/') {
+                let addr: std::net::IpAddr = addr
+                    .parse()
+                    .map_err(|_| format!("allowed_targets: {t:?} is not an address range"))?;
+                let max = if addr.is_ipv4() { 32 } else { 128 };
+                let len: u8 = len
+                    .parse()
+                    .ok()
+                    .filter(|l| *l <= max)
+                    .ok_or_else(|| format!("allowed_targets: {t:?} has a bad prefix length"))?;
+                TargetPattern::Net(addr, len)
+            } else if let Ok(addr) = t.parse::<std::net::IpAddr>() {
+                TargetPattern::Net(addr, if addr.is_ipv4() { 32 } else { 128 })
+            } else if !t.is_empty()
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '*'))
+            {
+                TargetPattern::Name(t.to_ascii_lowercase())
+            } else {
+                return Err(format!(
+                    "allowed_targets: {t:?} is neither a host-name pattern nor an address range"
+                ));
+            };
+            patterns.push(pattern);
+        }
+        Ok(TargetFilter { patterns })
+    }
+
+    /// Whether `host` (a name, or an address without brackets) may be scraped.
+    pub fn allows(&self, host: &str) -> bool {
+        if self.patterns.is_empty() {
+            return true;
+        }
+        let addr = host.parse::<std::net::IpAddr>().ok();
+        let name = host.to_ascii_lowercase();
+        self.patterns.iter().any(|p| match (p, addr) {
+            (TargetPattern::Net(net, len), Some(a)) => in_net(a, *net, *len),
+            (TargetPattern::Net(..), None) => false,
+            (TargetPattern::Name(pattern), _) => glob(pattern.as_bytes(), name.as_bytes()),
+        })
+    }
+}
+
+fn in_net(a: std::net::IpAddr, net: std::net::IpAddr, len: u8) -> bool {
+    use std::net::IpAddr::{V4, V6};
+    let (a, net, bits) = match (a, net) {
+        (V4(a), V4(n)) => (u128::from(u32::from(a)), u128::from(u32::from(n)), 32),
+        (V6(a), V6(n)) => (u128::from(a), u128::from(n), 128),
+        _ => return false,
+    };
+    let mask = if len == 0 {
+        0
+    } else {
+        (!0u128 << (bits - u32::from(len))) & (!0u128 >> (128 - bits))
+    };
+    a & mask == net & mask
+}
+
+/// `*` matches any run of characters (none included); everything else itself.
+fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 /// Reads and checks a configuration file; every module's settings are checked before the
@@ -276,6 +385,10 @@ impl ModuleConfig {
                 .unwrap_or_else(|| Collector::DEFAULT.to_vec()),
             timeout,
             exclude_sensor_ids: self.exclude_sensor_ids.clone(),
+            allowed_targets: match &self.allowed_targets {
+                Some(list) => TargetFilter::parse(list)?,
+                None => TargetFilter::default(),
+            },
         })
     }
 }
@@ -325,6 +438,47 @@ mod tests {
             "{debug}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn allowed_targets_match_names_and_ranges() {
+        let f = TargetFilter::parse(&[
+            "*.Contoso.com".into(),
+            "server01".into(),
+            "10.0.0.0/8".into(),
+            "192.0.2.7".into(),
+            "fd00::/8".into(),
+        ])
+        .unwrap();
+        for ok in [
+            "a.contoso.com",
+            "WEB-01.EU.CONTOSO.COM",
+            "server01",
+            "10.1.2.3",
+            "192.0.2.7",
+            "fd12::1",
+        ] {
+            assert!(f.allows(ok), "{ok}");
+        }
+        for no in [
+            "contoso.com.evil.example",
+            "server011",
+            "11.0.0.1",
+            "192.0.2.8",
+            "fe80::1",
+            "attacker.example",
+        ] {
+            assert!(!f.allows(no), "{no}");
+        }
+        assert!(TargetFilter::default().allows("anything"));
+        assert!(
+            TargetFilter::parse(&["0.0.0.0/0".into()])
+                .unwrap()
+                .allows("8.8.8.8")
+        );
+        for bad in ["10.0.0.0/33", "fd00::/129", "x/8", "a b", "", "http://x"] {
+            assert!(TargetFilter::parse(&[bad.into()]).is_err(), "{bad}");
+        }
     }
 
     #[test]

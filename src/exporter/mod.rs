@@ -29,7 +29,7 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use tokio::sync::Semaphore;
 
-pub use config::{Collector, Module};
+pub use config::{Collector, Module, TargetFilter};
 pub use server::serve;
 
 use crate::Client;
@@ -82,6 +82,8 @@ pub enum ScrapeError {
     BadTarget(String),
     /// No such module, or none given and none is the default.
     UnknownModule(String),
+    /// The module's `allowed_targets` do not include the target.
+    NotAllowed(String),
     /// The collection ended abnormally (a bug); logged.
     Internal,
 }
@@ -95,6 +97,9 @@ impl std::fmt::Display for ScrapeError {
                 "no module given, and no module is named \"default\": add &module=NAME"
             ),
             ScrapeError::UnknownModule(m) => write!(f, "unknown module {m:?}"),
+            ScrapeError::NotAllowed(t) => {
+                write!(f, "target {t:?} is not in the module's allowed_targets")
+            }
             ScrapeError::Internal => write!(f, "the collection ended unexpectedly"),
         }
     }
@@ -205,6 +210,9 @@ impl Exporter {
             .get(name)
             .cloned()
             .ok_or_else(|| ScrapeError::UnknownModule(name.to_string()))?;
+        if !module.allowed_targets.allows(&host_of(&target)) {
+            return Err(ScrapeError::NotAllowed(target));
+        }
         let key: Key = (module.name.clone(), target);
         let client = self.client(&module, &key)?;
         // A little under Prometheus' own limit, so the answer arrives in time.
@@ -288,6 +296,13 @@ fn check_target(target: &str) -> Result<String, ScrapeError> {
     crate::transport::Endpoint::parse(t, crate::transport::Scheme::Http)
         .map_err(|e| ScrapeError::BadTarget(e.to_string()))?;
     Ok(t.to_ascii_lowercase())
+}
+
+/// The host part of a checked target (an IPv6 address without its brackets).
+fn host_of(target: &str) -> String {
+    crate::transport::Endpoint::parse(target, crate::transport::Scheme::Http)
+        .map(|e| e.host)
+        .unwrap_or_default()
 }
 
 /// Takes a finished (or failed) collection out of the in-flight map.

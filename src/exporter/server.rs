@@ -157,6 +157,9 @@ async fn handle(req: Request<Incoming>, exporter: &Arc<Exporter>) -> Response<Fu
                 Err(e @ ScrapeError::UnknownModule(_)) => {
                     reply(StatusCode::BAD_REQUEST, "text/plain", format!("{e}\n"))
                 }
+                Err(e @ ScrapeError::NotAllowed(_)) => {
+                    reply(StatusCode::FORBIDDEN, "text/plain", format!("{e}\n"))
+                }
                 Err(e @ ScrapeError::Internal) => reply(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "text/plain",
