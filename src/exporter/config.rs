@@ -503,6 +503,8 @@ mod tests {
         assert!(e.contains("digest"), "{e}");
         let e = build("modules:\n  m:\n    transport: ftp\n").unwrap_err();
         assert!(e.contains("ftp"), "{e}");
+        let e = build("modules:\n  m:\n    allowed_targets: ['10.0.0.0/33']\n").unwrap_err();
+        assert!(e.contains("10.0.0.0/33"), "{e}");
         // timeout is milliseconds, as ipmi_exporter's: 0 and more than an hour are refused.
         for t in ["0", "3600001", "18446744073709551615"] {
             let e = build(&format!("modules:\n  m:\n    timeout: {t}\n")).unwrap_err();
