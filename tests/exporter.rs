@@ -505,3 +505,34 @@ fn running_out_of_file_descriptors_does_not_stop_the_exporter() {
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
     drop(exporter);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_goes_down_during_the_sensor_reads_is_down_not_nan() {
+    // 30 ms per request: 40 sensor reads take more than a second.
+    let mut host = HostConfig::numbered(0);
+    host.faults.latency = Duration::from_millis(30);
+    let sim = Simulator::builder().host(host).start().await.unwrap();
+    let target = sim.endpoints()[0].clone();
+    let exporter = in_process(&sim);
+    // The first scrape reads the sensor records; the second reads only the sensors.
+    let first = parse(&exporter.scrape(&target, None, None).await.unwrap());
+    assert_eq!(first["ipmi_up{collector=\"ipmi\"}"], 1.0);
+    let second = {
+        let e = exporter.clone();
+        let t = target.clone();
+        tokio::spawn(async move { e.scrape(&t, None, None).await.unwrap() })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    sim.host(0).go_down();
+    let text = second.await.unwrap();
+    let s = parse(&text);
+    // The sensors read before the host went down are there; the collector is down, as
+    // ipmi_exporter reports a failed ipmimonitoring, so `ipmi_up == 0` alerts fire.
+    assert_eq!(s["ipmi_up{collector=\"ipmi\"}"], 0.0, "{text}");
+    let own = parse(&exporter.own_metrics());
+    assert!(
+        own.keys()
+            .any(|k| k.starts_with("winrm_ipmi_exporter_collector_errors_total{collector=\"ipmi\"")),
+        "{own:?}"
+    );
+}

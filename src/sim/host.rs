@@ -2,7 +2,7 @@
 //! WS-Management request, in the shapes real Windows replies have (see `fixtures/`).
 
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use crate::auth::ntlm::PasswordLookup;
@@ -150,6 +150,8 @@ pub struct Host {
     /// `RequestResponse` calls so far (for `busy_every`).
     ipmi_calls: AtomicU32,
     pub(crate) challenges_sent: AtomicU32,
+    /// Set by [`Host::go_down`].
+    down: AtomicBool,
 }
 
 /// The instance name the simulated driver reports.
@@ -166,8 +168,20 @@ impl Host {
             busy_left: AtomicU32::new(config.faults.busy_requests),
             ipmi_calls: AtomicU32::new(0),
             challenges_sent: AtomicU32::new(0),
+            down: AtomicBool::new(false),
             config,
         }
+    }
+
+    /// The host goes down now (a crash, a reboot, a cable pulled): every request from here on,
+    /// on any connection, ends with the connection closed and no reply.
+    pub fn go_down(&self) {
+        self.down.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Host::go_down`] was called.
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
     }
 
     /// NTLM challenges sent so far: one per authenticated connection.

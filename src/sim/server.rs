@@ -283,6 +283,9 @@ async fn serve(
             let service = service_fn(move |req| {
                 let (conn, host) = (conn.clone(), host.clone());
                 async move {
+                    if host.is_down() {
+                        return Err(std::io::Error::other("the simulated host is down"));
+                    }
                     let response = handle(req, &conn, &host).await;
                     if conn.lock().await.host_went_down {
                         // The host powered off under the request: no reply, the connection goes.
