@@ -50,8 +50,10 @@ fn our_exporter(args: &[&str]) -> OurExporter {
 /// Starts `cmd` (an exporter listening on port 0) and reads the port it prints.
 fn start_exporter(mut cmd: Command) -> OurExporter {
     use std::io::BufRead;
+    if !cmd.get_envs().any(|(k, _)| k == "WINRM_PASSWORD") {
+        cmd.env("WINRM_PASSWORD", "Sim-Passw0rd!");
+    }
     let mut child = cmd
-        .env("WINRM_PASSWORD", "Sim-Passw0rd!")
         .stdout(Stdio::piped())
         .stdin(Stdio::null())
         .spawn()
@@ -535,4 +537,38 @@ async fn a_host_that_goes_down_during_the_sensor_reads_is_down_not_nan() {
             .any(|k| k.starts_with("winrm_ipmi_exporter_collector_errors_total{collector=\"ipmi\"")),
         "{own:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_password_is_logged_by_target_never_shown() {
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let log = std::env::temp_dir().join(format!("winrm-ipmi-exporter-log-{}", std::process::id()));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_winrm-ipmi"));
+    cmd.args(["-U", "Administrator", "exporter", "--listen", "127.0.0.1:0"])
+        .env("WINRM_PASSWORD", "Wr0ng-S3cret!")
+        .stderr(std::fs::File::create(&log).unwrap());
+    let exporter = start_exporter(cmd);
+    let text = http_get(
+        exporter.port,
+        &format!("/ipmi?target={}", sim.endpoints()[0]),
+    )
+    .await;
+    let s = parse(&text);
+    assert!(
+        s.iter()
+            .filter(|(k, _)| k.starts_with("ipmi_up{"))
+            .all(|(_, v)| *v == 0.0),
+        "{text}"
+    );
+    let own = parse(&http_get(exporter.port, "/metrics").await);
+    assert!(own.keys().any(|k| k.contains("kind=\"auth\"")), "{own:?}");
+    drop(exporter);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(
+        logged.contains("scrape failed") && logged.contains(&sim.endpoints()[0]),
+        "{logged}"
+    );
+    assert!(!logged.contains("Wr0ng-S3cret!"), "{logged}");
+    assert!(!text.contains("Wr0ng-S3cret!") && !own.keys().any(|k| k.contains("S3cret")));
 }

@@ -112,7 +112,7 @@ pub(super) async fn collect(
         Ok(Ok(b)) => Some(b),
         Ok(Err(e)) => {
             exporter.stats.error("ipmi", e.kind().as_str());
-            tracing::debug!(target = %client.endpoint(), error = %e, "scrape: no BMC");
+            tracing::warn!(target = %client.endpoint(), kind = e.kind().as_str(), error = %e, "scrape failed");
             outcome = "failed";
             None
         }
@@ -138,7 +138,7 @@ pub(super) async fn collect(
                     Some(Ok(())) => true,
                     Some(Err(e)) => {
                         exporter.stats.error(collector.name(), e.kind().as_str());
-                        tracing::debug!(target = %client.endpoint(), collector = collector.name(), error = %e, "collector failed");
+                        tracing::warn!(target = %client.endpoint(), collector = collector.name(), kind = e.kind().as_str(), error = %e, "collector failed");
                         if outcome == "ok" {
                             outcome = "failed";
                         }
