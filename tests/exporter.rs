@@ -572,3 +572,74 @@ async fn a_refused_password_is_logged_by_target_never_shown() {
     assert!(!logged.contains("Wr0ng-S3cret!"), "{logged}");
     assert!(!text.contains("Wr0ng-S3cret!") && !own.keys().any(|k| k.contains("S3cret")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_scrapes_over_tls_with_basic_auth() {
+    if !prom::present("exporter over TLS") {
+        return;
+    }
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("winrm-ipmi-web-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The exporter's certificate (127.0.0.1 and localhost), and a web config in
+    // exporter-toolkit's format: "s3cret" hashed by libxcrypt's bcrypt.
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    std::fs::write(dir.join("exporter.crt"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.join("exporter.key"), cert.signing_key.serialize_pem()).unwrap();
+    std::fs::write(
+        dir.join("web.yml"),
+        format!(
+            "tls_server_config:\n  cert_file: {0}/exporter.crt\n  key_file: {0}/exporter.key\nbasic_auth_users:\n  prometheus: $2b$04$abcdefghijklmnopqrstuuLZYjhNQAOdpbzt4WxWlUHjv1wsyH5DG\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let exporter = our_exporter(&["--web-config", dir.join("web.yml").to_str().unwrap()]);
+    // Plain HTTP to the TLS listener gets no answer in HTTP.
+    let plain = http_get(exporter.port, "/metrics").await;
+    assert!(!plain.contains("winrm_ipmi_exporter"), "{plain}");
+    // Prometheus: one job with the password, one with a wrong one.
+    let job = |name: &str, password: &str| {
+        format!(
+            "  - job_name: {name}\n    scheme: https\n    metrics_path: /ipmi\n    basic_auth: {{username: prometheus, password: {password}}}\n    tls_config: {{ca_file: {}/exporter.crt}}\n    static_configs: [{{targets: ['{}']}}]\n    relabel_configs:\n      - {{source_labels: [__address__], target_label: __param_target}}\n      - {{source_labels: [__param_target], target_label: instance}}\n      - {{target_label: __address__, replacement: '127.0.0.1:{}'}}\n",
+            dir.display(),
+            sim.endpoints()[0],
+            exporter.port
+        )
+    };
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{}{}",
+        job("good", "s3cret"),
+        job("bad", "wrong")
+    );
+    let p = Prometheus::start("tls", &config);
+    let start = Instant::now();
+    let targets = loop {
+        let body = http_get(p.port, "/api/v1/targets").await;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let active = v["data"]["activeTargets"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if active.len() == 2 && active.iter().all(|t| t["health"] != "unknown") {
+            break active;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "{body}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    for t in &targets {
+        match t["labels"]["job"].as_str() {
+            Some("good") => assert_eq!(t["health"], "up", "{t}"),
+            Some("bad") => {
+                assert_eq!(t["health"], "down", "{t}");
+                assert!(t["lastError"].as_str().unwrap().contains("401"), "{t}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let up = p.query("ipmi_up{job=\"good\",collector=\"ipmi\"}").await;
+    assert_eq!(up.len(), 1);
+    assert_eq!(up[0].1, 1.0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

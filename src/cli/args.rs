@@ -212,6 +212,11 @@ pub enum Command {
         /// collectors).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// TLS and basic authentication for the listener, in exporter-toolkit's
+        /// `--web.config.file` format (tls_server_config: cert_file, key_file;
+        /// basic_auth_users: name to bcrypt hash).
+        #[arg(long, value_name = "FILE")]
+        web_config: Option<PathBuf>,
     },
     /// Run simulated Windows hosts (WinRM with a BMC behind Microsoft_IPMI) on 127.0.0.1.
     #[cfg(feature = "sim")]

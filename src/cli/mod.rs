@@ -81,7 +81,16 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         #[cfg(feature = "exporter")]
-        Command::Exporter { listen, config } => exporter(&cli.global, &listen, config.as_deref()),
+        Command::Exporter {
+            listen,
+            config,
+            web_config,
+        } => exporter(
+            &cli.global,
+            &listen,
+            config.as_deref(),
+            web_config.as_deref(),
+        ),
         command => {
             if cli.global.output == args::Output::PrometheusSd
                 && !matches!(command, Command::Correlate { .. })
@@ -105,8 +114,18 @@ pub fn main() -> ExitCode {
 /// `winrm-ipmi exporter`: modules from the file, or one `default` module from the account
 /// options; serves until Ctrl-C.
 #[cfg(feature = "exporter")]
-fn exporter(g: &args::Global, listen: &str, config: Option<&std::path::Path>) -> ExitCode {
-    use winrm_ipmi::exporter::{self, Exporter, Module};
+fn exporter(
+    g: &args::Global,
+    listen: &str,
+    config: Option<&std::path::Path>,
+    web_config: Option<&std::path::Path>,
+) -> ExitCode {
+    use winrm_ipmi::exporter::{self, Exporter, Module, WebConfig};
+    let web = match web_config.map(WebConfig::load).transpose() {
+        Ok(w) => w.unwrap_or_default(),
+        Err(e) => return usage(&e),
+    };
+    let scheme = if web.is_tls() { "https" } else { "http" };
     let modules = match config {
         Some(path) => exporter::config::load(path),
         None => fleet::client_factory_with(g, |b| b.idle_limit(exporter::CONNECTION_IDLE))
@@ -136,11 +155,11 @@ fn exporter(g: &args::Global, listen: &str, config: Option<&std::path::Path>) ->
         };
         if let Ok(addr) = listener.local_addr() {
             use std::io::Write;
-            println!("winrm-ipmi exporter listening on http://{addr}");
+            println!("winrm-ipmi exporter listening on {scheme}://{addr}");
             let _ = std::io::stdout().flush();
         }
         tokio::select! {
-            r = exporter::serve(listener, exporter) => {
+            r = exporter::serve_with(listener, exporter, web) => {
                 if let Err(e) = r {
                     eprintln!("winrm-ipmi: {e}");
                     return ExitCode::from(1);

@@ -20,6 +20,7 @@ mod interpret;
 mod interpret_tables;
 mod server;
 mod stats;
+pub mod web;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -30,7 +31,8 @@ use futures_util::future::{BoxFuture, Shared};
 use tokio::sync::Semaphore;
 
 pub use config::{Collector, Module, TargetFilter};
-pub use server::serve;
+pub use server::{serve, serve_with};
+pub use web::WebConfig;
 
 use crate::Client;
 use crate::ipmi::sdr::SdrCache;

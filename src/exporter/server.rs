@@ -14,6 +14,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use super::web::{Access, WebConfig};
 use super::{Exporter, ScrapeError};
 
 /// OpenMetrics, which Prometheus reads (what `prometheus-client` writes).
@@ -26,6 +27,16 @@ pub const MAX_CONNECTIONS: usize = 4096;
 /// taken) is logged and retried after a pause, as Go's `http.Server` does; it never ends the
 /// exporter. Unused clients are swept every 30 s.
 pub async fn serve(listener: TcpListener, exporter: Arc<Exporter>) -> std::io::Result<()> {
+    serve_with(listener, exporter, WebConfig::default()).await
+}
+
+/// [`serve`], with TLS and basic authentication as `web` says.
+pub async fn serve_with(
+    listener: TcpListener,
+    exporter: Arc<Exporter>,
+    web: WebConfig,
+) -> std::io::Result<()> {
+    let tls = web.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     let sweeper = {
         let exporter = Arc::downgrade(&exporter);
         tokio::spawn(async move {
@@ -59,22 +70,63 @@ pub async fn serve(listener: TcpListener, exporter: Arc<Exporter>) -> std::io::R
             }
         };
         let _ = stream.set_nodelay(true);
-        let exporter = exporter.clone();
+        let (exporter, web, tls) = (exporter.clone(), web.clone(), tls.clone());
         tokio::spawn(async move {
             let _slot = slot;
-            let service = service_fn(move |req| {
-                let exporter = exporter.clone();
-                async move { Ok::<_, Infallible>(handle(req, &exporter).await) }
-            });
-            let mut builder = http1::Builder::new();
-            builder
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30));
-            let _ = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            match tls {
+                None => connection(stream, exporter, web).await,
+                Some(acceptor) => {
+                    // A client that never finishes its handshake is dropped, as one that never
+                    // finishes its headers is.
+                    let handshake = acceptor.accept(stream);
+                    match tokio::time::timeout(Duration::from_secs(30), handshake).await {
+                        Ok(Ok(stream)) => connection(stream, exporter, web).await,
+                        Ok(Err(e)) => tracing::debug!(error = %e, "exporter: TLS handshake failed"),
+                        Err(_) => tracing::debug!("exporter: TLS handshake timed out"),
+                    }
+                }
+            }
         });
     }
+}
+
+/// One HTTP/1.1 connection.
+async fn connection<S>(stream: S, exporter: Arc<Exporter>, web: WebConfig)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let (exporter, web) = (exporter.clone(), web.clone());
+        async move { Ok::<_, Infallible>(authorized(req, &exporter, &web).await) }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    let _ = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+/// Every path needs the credentials when users are configured (as exporter-toolkit does).
+async fn authorized(
+    req: Request<Incoming>,
+    exporter: &Arc<Exporter>,
+    web: &WebConfig,
+) -> Response<Full<Bytes>> {
+    let authorization = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if web.check(authorization).await == Access::Denied {
+        let mut r = reply(StatusCode::UNAUTHORIZED, "text/plain", "Unauthorized\n");
+        r.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Basic realm=\"winrm-ipmi exporter\""),
+        );
+        return r;
+    }
+    handle(req, exporter).await
 }
 
 /// Prometheus' `X-Prometheus-Scrape-Timeout-Seconds`: positive seconds, at most an hour;

@@ -51,44 +51,69 @@ impl ClientIdentity {
     /// (PKCS#1) or EC (SEC1); an encrypted key, or a key that does not belong to the
     /// certificate, is refused here, before any traffic.
     pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, TransportError> {
-        let config = |m: String| TransportError::Config(m);
-        let chain = CertificateDer::pem_file_iter(cert)
-            .map_err(|e| config(format!("cannot read certificate {}: {e}", cert.display())))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| config(format!("certificate {}: {e}", cert.display())))?;
-        if chain.is_empty() {
-            return Err(config(format!("{} holds no certificate", cert.display())));
-        }
-        let text = zeroize::Zeroizing::new(
-            std::fs::read(key)
-                .map_err(|e| config(format!("cannot read key {}: {e}", key.display())))?,
-        );
-        if text.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED") {
-            return Err(config(format!(
-                "{} is an encrypted private key; decrypt it first (openssl pkey -in KEY -out PLAIN-KEY) and protect the file instead",
-                key.display()
-            )));
-        }
-        let key_der = PrivateKeyDer::from_pem_slice(&text).map_err(|e| {
-            config(format!(
-                "{}: no PKCS#8, RSA or EC private key found ({e})",
-                key.display()
-            ))
-        })?;
-        let provider = rustls::crypto::ring::default_provider();
-        rustls::sign::CertifiedKey::from_der(chain.clone(), key_der.clone_key(), &provider)
-            .map_err(|e| {
-                config(format!(
-                    "the key {} does not go with the certificate {}: {e}",
-                    key.display(),
-                    cert.display()
-                ))
-            })?;
-        Ok(ClientIdentity {
-            chain,
-            key: key_der,
-        })
+        let (chain, key) = pem_pair(cert, key)?;
+        Ok(ClientIdentity { chain, key })
     }
+}
+
+/// A certificate chain and its private key from PEM files, checked to go together. The key
+/// may be PKCS#8, RSA (PKCS#1) or EC (SEC1); an encrypted key is refused with what to do.
+fn pem_pair(
+    cert: &Path,
+    key: &Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TransportError> {
+    let config = |m: String| TransportError::Config(m);
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| config(format!("cannot read certificate {}: {e}", cert.display())))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| config(format!("certificate {}: {e}", cert.display())))?;
+    if chain.is_empty() {
+        return Err(config(format!("{} holds no certificate", cert.display())));
+    }
+    let text = zeroize::Zeroizing::new(
+        std::fs::read(key)
+            .map_err(|e| config(format!("cannot read key {}: {e}", key.display())))?,
+    );
+    if text.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED") {
+        return Err(config(format!(
+            "{} is an encrypted private key; decrypt it first (openssl pkey -in KEY -out PLAIN-KEY) and protect the file instead",
+            key.display()
+        )));
+    }
+    let key_der = PrivateKeyDer::from_pem_slice(&text).map_err(|e| {
+        config(format!(
+            "{}: no PKCS#8, RSA or EC private key found ({e})",
+            key.display()
+        ))
+    })?;
+    let provider = rustls::crypto::ring::default_provider();
+    rustls::sign::CertifiedKey::from_der(chain.clone(), key_der.clone_key(), &provider).map_err(
+        |e| {
+            config(format!(
+                "the key {} does not go with the certificate {}: {e}",
+                key.display(),
+                cert.display()
+            ))
+        },
+    )?;
+    Ok((chain, key_der))
+}
+
+/// A TLS server configuration (TLS 1.2 and 1.3, no client certificates) from a certificate
+/// chain and key in PEM files: the exporter's own listener.
+pub fn server_config_from_pem_files(
+    cert: &Path,
+    key: &Path,
+) -> Result<Arc<rustls::ServerConfig>, TransportError> {
+    let (chain, key) = pem_pair(cert, key)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TransportError::Config(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| TransportError::Config(e.to_string()))?;
+    Ok(Arc::new(config))
 }
 
 /// How the server's certificate is trusted, and our own certificate if we present one.
