@@ -219,3 +219,27 @@ async fn correlate_writes_a_prometheus_file_sd_of_the_bmcs() {
     let o = ours(&eps[..1], &["--output", "prometheus-sd", "mc", "info"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correlate_reads_one_known_channel_when_told() {
+    let sim = Simulator::builder().hosts(2).start().await.unwrap();
+    let eps = sim.endpoints();
+    let scan = ours(&eps, &["--output", "json", "correlate"]);
+    let one = ours(&eps, &["--output", "json", "correlate", "--channel", "1"]);
+    let rows = |o: &std::process::Output| -> Vec<serde_json::Value> {
+        stdout(o)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    // The simulated BMC's LAN is channel 1: the same answer without the scan.
+    assert_eq!(rows(&scan), rows(&one));
+    // A channel that is not a LAN channel is an error for each host, named.
+    let o = ours(&eps[..1], &["correlate", "--channel", "2"]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("channel 2 is not a LAN channel"),
+        "{stderr}"
+    );
+}

@@ -154,6 +154,11 @@ pub enum Command {
         /// specifications and vendors use; a mismatch is flagged (exit status 1).
         #[arg(long)]
         verify: bool,
+        /// Read only this LAN channel (as `lan print N`), instead of scanning channels 1–11 for
+        /// every LAN channel: 10 round trips fewer per host, for fleets whose BMCs have their
+        /// LAN on a known channel (Dell and most others: 1; HPE iLO: 2).
+        #[arg(long, value_name = "N")]
+        channel: Option<u8>,
     },
     /// Sensor Data Records: `sdr list|elist [full|compact|event]`, as ipmitool.
     Sdr {

@@ -36,6 +36,7 @@ pub enum Op {
     SetOsName,
     Correlate {
         verify: bool,
+        channel: Option<u8>,
     },
     /// The in-band catalog: sensors, FRU, SEL, chassis, ...
     Catalog(Catalog),
@@ -81,7 +82,7 @@ impl Op {
             Command::Sysinfo {
                 what: SysinfoCommand::SetOsName,
             } => Op::SetOsName,
-            Command::Correlate { verify } => Op::Correlate { verify },
+            Command::Correlate { verify, channel } => Op::Correlate { verify, channel },
             _ => return Err("this command does not run against hosts".into()),
         })
     }
@@ -269,13 +270,16 @@ impl Op {
                     json: json!({"os": caption, "primary_os_name": primary.text, "os_name": running.text}),
                 })
             }
-            Op::Correlate { verify } => {
+            Op::Correlate { verify, channel } => {
                 let os = client.operating_system().await?.unwrap_or_default();
                 let host_name = os.computer_name.unwrap_or_default();
                 let caption = os.caption;
                 let d = ipmi::execute(&bmc, GetDeviceId).await?;
                 let guid = ipmi::execute(&bmc, GetSystemGuid).await.ok();
-                let lans = lan::read_all_lan_configs(&bmc).await?;
+                let lans = match channel {
+                    Some(c) => vec![lan::read_lan_config(&bmc, *c).await?],
+                    None => lan::read_all_lan_configs(&bmc).await?,
+                };
                 let ip = lans
                     .iter()
                     .find_map(|l| l.ip_address)
