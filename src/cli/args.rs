@@ -222,6 +222,10 @@ pub enum Command {
         /// basic_auth_users: name to bcrypt hash).
         #[arg(long, value_name = "FILE")]
         web_config: Option<PathBuf>,
+        /// Targets that keep an authenticated connection, at most (the least recently
+        /// scraped goes first and pays a new handshake when scraped again).
+        #[arg(long, value_name = "N", default_value_t = 20_000)]
+        max_targets: usize,
     },
     /// Run simulated Windows hosts (WinRM with a BMC behind Microsoft_IPMI) on 127.0.0.1.
     #[cfg(feature = "sim")]

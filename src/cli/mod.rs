@@ -85,11 +85,13 @@ pub fn main() -> ExitCode {
             listen,
             config,
             web_config,
+            max_targets,
         } => exporter(
             &cli.global,
             &listen,
             config.as_deref(),
             web_config.as_deref(),
+            max_targets,
         ),
         command => {
             if cli.global.output == args::Output::PrometheusSd
@@ -119,6 +121,7 @@ fn exporter(
     listen: &str,
     config: Option<&std::path::Path>,
     web_config: Option<&std::path::Path>,
+    max_targets: usize,
 ) -> ExitCode {
     use winrm_ipmi::exporter::{self, Exporter, Module, WebConfig};
     let web = match web_config.map(WebConfig::load).transpose() {
@@ -144,7 +147,7 @@ fn exporter(
     // One descriptor per kept target connection and per scraper connection: systemd's soft
     // limit of 1,024 would stop a replica near 500 targets.
     raise_open_files_limit();
-    let exporter = std::sync::Arc::new(Exporter::new(modules, cache));
+    let exporter = std::sync::Arc::new(Exporter::new(modules, cache).with_max_targets(max_targets));
     runtime().block_on(async move {
         let listener = match tokio::net::TcpListener::bind(listen).await {
             Ok(l) => l,
