@@ -15,8 +15,10 @@
 //!
 //! bcrypt is slow on purpose (tens of milliseconds), and Prometheus sends the same credentials
 //! with every scrape, so a verified user's SHA-256 of its password is kept in memory (as
-//! exporter-toolkit caches them) and compared in constant time; a miss is verified off the
-//! executor.
+//! exporter-toolkit caches them) and compared in constant time. A miss is verified off the
+//! executor, two at a time at most (a flood of wrong passwords waits its turn rather than taking
+//! every core), and an unknown user is verified against a configured hash too, so the time of
+//! the answer does not tell which user names exist. The file is read once, at start.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -41,12 +43,31 @@ struct TlsServerConfig {
     key_file: PathBuf,
 }
 
-/// TLS and basic-authentication settings for the listener (none: plain HTTP, open).
-#[derive(Clone, Default)]
+/// TLS and basic-authentication settings for the listener (none: plain HTTP, open). Read
+/// once at start: a new certificate or password takes a restart.
+#[derive(Clone)]
 pub struct WebConfig {
     pub(super) tls: Option<Arc<rustls::ServerConfig>>,
     users: Arc<BTreeMap<String, String>>,
     verified: Arc<Mutex<HashMap<String, [u8; 32]>>>,
+    /// A configured hash, checked for unknown users.
+    dummy: Option<Arc<str>>,
+    bcrypt_slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// bcrypt verifications running at once, at most.
+const BCRYPT_AT_ONCE: usize = 2;
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            tls: None,
+            users: Arc::default(),
+            verified: Arc::default(),
+            dummy: None,
+            bcrypt_slots: Arc::new(tokio::sync::Semaphore::new(BCRYPT_AT_ONCE)),
+        }
+    }
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -83,18 +104,24 @@ impl WebConfig {
             None => None,
         };
         let users = file.basic_auth_users.unwrap_or_default();
+        let mut dummy = None;
         for (user, hash) in &users {
-            if hash.parse::<bcrypt::HashParts>().is_err() {
+            // A hash bcrypt cannot verify against (a bad cost, a bad salt) would refuse every
+            // request later; refused here instead.
+            if hash.parse::<bcrypt::HashParts>().is_err() || bcrypt::verify("", hash).is_err() {
                 return Err(format!(
-                    "{}: the password of {user:?} is not a bcrypt hash",
+                    "{}: the password of {user:?} is not a usable bcrypt hash",
                     path.display()
                 ));
             }
+            dummy.get_or_insert_with(|| hash.clone());
         }
         Ok(WebConfig {
             tls,
             users: Arc::new(users),
             verified: Arc::default(),
+            dummy: dummy.map(Arc::from),
+            bcrypt_slots: Arc::new(tokio::sync::Semaphore::new(BCRYPT_AT_ONCE)),
         })
     }
 
@@ -111,8 +138,14 @@ impl WebConfig {
         let Some((user, password)) = authorization.and_then(basic_credentials) else {
             return Access::Denied;
         };
-        let Some(hash) = self.users.get(&user).cloned() else {
-            return Access::Denied;
+        // An unknown user costs a bcrypt too (against a configured hash, so at the same cost):
+        // the answer's time does not say which names exist.
+        let (hash, known_user) = match self.users.get(&user) {
+            Some(h) => (h.clone(), true),
+            None => match &self.dummy {
+                Some(d) => (d.to_string(), false),
+                None => return Access::Denied,
+            },
         };
         let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
         let known = self
@@ -126,12 +159,26 @@ impl WebConfig {
                 return Access::Allowed;
             }
         }
-        let ok = tokio::task::spawn_blocking(move || {
-            bcrypt::verify(password.as_str(), &hash).unwrap_or(false)
+        // bcrypt runs a few at a time: a flood of wrong passwords (or of requests abandoned at
+        // once) waits its turn instead of taking every core, and a request gone before its
+        // turn costs nothing.
+        let Ok(slot) = self.bcrypt_slots.clone().acquire_owned().await else {
+            return Access::Denied;
+        };
+        let verified = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            bcrypt::verify(password.as_str(), &hash)
         })
-        .await
-        .unwrap_or(false);
-        if !ok {
+        .await;
+        let ok = match verified {
+            Ok(Ok(ok)) => ok,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "exporter: a basic_auth_users hash cannot be verified");
+                false
+            }
+            Err(_) => false,
+        };
+        if !ok || !known_user {
             return Access::Denied;
         }
         self.verified
@@ -209,7 +256,18 @@ mod tests {
         assert!(!format!("{web:?}").contains("$2b$"));
         // Mistakes stop the start: not a bcrypt hash, an unknown setting, a missing key file.
         for (yaml, says) in [
-            ("basic_auth_users:\n  p: plain\n", "not a bcrypt hash"),
+            (
+                "basic_auth_users:\n  p: plain\n",
+                "not a usable bcrypt hash",
+            ),
+            (
+                "basic_auth_users:\n  p: $2b$03$abcdefghijklmnopqrstuuLZYjhNQAOdpbzt4WxWlUHjv1wsyH5DG\n",
+                "not a usable bcrypt hash",
+            ),
+            (
+                "basic_auth_users:\n  p: $2b$04$!!!!!!!!!!!!!!!!!!!!!!LZYjhNQAOdpbzt4WxWlUHjv1wsyH5DG\n",
+                "not a usable bcrypt hash",
+            ),
             (
                 "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n",
                 "client_auth_type",
