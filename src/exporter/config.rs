@@ -222,6 +222,14 @@ impl TargetFilter {
                 TargetPattern::Net(addr, len)
             } else if let Ok(addr) = t.parse::<std::net::IpAddr>() {
                 TargetPattern::Net(addr, if addr.is_ipv4() { 32 } else { 128 })
+            } else if t
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '.' | '*'))
+            {
+                // `10.20.*` reads as an address range but would match names (10.20.evil.example).
+                return Err(format!(
+                    "allowed_targets: {t:?} looks like addresses; write a range (10.20.0.0/16)"
+                ));
             } else if !t.is_empty()
                 && t.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '*'))
@@ -237,17 +245,22 @@ impl TargetFilter {
         Ok(TargetFilter { patterns })
     }
 
-    /// Whether `host` (a name, or an address without brackets) may be scraped.
+    /// Whether `host` (a name, or an address without brackets) may be scraped. Addresses
+    /// match ranges only (an IPv4-mapped IPv6 address as its IPv4 address), names match name
+    /// patterns only; `*` stands for part of one label, never for a dot.
     pub fn allows(&self, host: &str) -> bool {
         if self.patterns.is_empty() {
             return true;
         }
-        let addr = host.parse::<std::net::IpAddr>().ok();
-        let name = host.to_ascii_lowercase();
+        let addr = host
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(|a| a.to_canonical());
+        let name = host.trim_end_matches('.').to_ascii_lowercase();
         self.patterns.iter().any(|p| match (p, addr) {
             (TargetPattern::Net(net, len), Some(a)) => in_net(a, *net, *len),
-            (TargetPattern::Net(..), None) => false,
-            (TargetPattern::Name(pattern), _) => glob(pattern.as_bytes(), name.as_bytes()),
+            (TargetPattern::Name(pattern), None) => glob(pattern.as_bytes(), name.as_bytes()),
+            _ => false,
         })
     }
 }
@@ -267,8 +280,21 @@ fn in_net(a: std::net::IpAddr, net: std::net::IpAddr, len: u8) -> bool {
     a & mask == net & mask
 }
 
-/// `*` matches any run of characters (none included); everything else itself.
+/// Label by label: the same number of labels, and in each, `*` matches any run of characters
+/// (none included) and everything else itself. So `*.contoso.com` is every host directly under
+/// contoso.com, and `bmc-*` never reaches into another domain.
 fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut pl, mut tl) = (pattern.split(|&c| c == b'.'), text.split(|&c| c == b'.'));
+    loop {
+        match (pl.next(), tl.next()) {
+            (None, None) => return true,
+            (Some(p), Some(t)) if glob_label(p, t) => {}
+            _ => return false,
+        }
+    }
+}
+
+fn glob_label(pattern: &[u8], text: &[u8]) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
@@ -452,19 +478,23 @@ mod tests {
         .unwrap();
         for ok in [
             "a.contoso.com",
-            "WEB-01.EU.CONTOSO.COM",
+            "WEB-01.CONTOSO.COM",
+            "web-01.contoso.com.",
             "server01",
             "10.1.2.3",
             "192.0.2.7",
+            "::ffff:10.9.9.9",
             "fd12::1",
         ] {
             assert!(f.allows(ok), "{ok}");
         }
         for no in [
             "contoso.com.evil.example",
+            "a.b.contoso.com",
             "server011",
             "11.0.0.1",
             "192.0.2.8",
+            "::ffff:11.0.0.1",
             "fe80::1",
             "attacker.example",
         ] {
@@ -476,7 +506,20 @@ mod tests {
                 .unwrap()
                 .allows("8.8.8.8")
         );
-        for bad in ["10.0.0.0/33", "fd00::/129", "x/8", "a b", "", "http://x"] {
+        // `bmc-*` stays in one label; an IPv6 range does not take in IPv4-mapped addresses.
+        let f = TargetFilter::parse(&["bmc-*".into(), "::/0".into()]).unwrap();
+        assert!(f.allows("bmc-17") && !f.allows("bmc-x.attacker.example"));
+        assert!(!f.allows("::ffff:127.0.0.1") && f.allows("2001:db8::1"));
+        for bad in [
+            "10.0.0.0/33",
+            "fd00::/129",
+            "x/8",
+            "a b",
+            "",
+            "http://x",
+            "10.20.*",
+            "10.1",
+        ] {
             assert!(TargetFilter::parse(&[bad.into()]).is_err(), "{bad}");
         }
     }

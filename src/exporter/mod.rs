@@ -295,9 +295,30 @@ fn check_target(target: &str) -> Result<String, ScrapeError> {
             t.chars().take(64).collect::<String>()
         )));
     }
-    crate::transport::Endpoint::parse(t, crate::transport::Scheme::Http)
+    let endpoint = crate::transport::Endpoint::parse(t, crate::transport::Scheme::Http)
         .map_err(|e| ScrapeError::BadTarget(e.to_string()))?;
+    if endpoint.host.parse::<std::net::IpAddr>().is_err() && inet_aton_would_take(&endpoint.host) {
+        // `10.1`, `0x0a000001`, `012.1.1.1`: the resolver reads these as addresses (inet_aton's
+        // shorthands), which allowed_targets' ranges would not see.
+        return Err(ScrapeError::BadTarget(format!(
+            "{t:?}: write an address in dotted decimal (a.b.c.d)"
+        )));
+    }
     Ok(t.to_ascii_lowercase())
+}
+
+/// Whether `host` is one of the address forms inet_aton accepts (1 to 4 parts, each decimal,
+/// octal or 0x hex).
+fn inet_aton_would_take(host: &str) -> bool {
+    let parts: Vec<&str> = host.split('.').collect();
+    (1..=4).contains(&parts.len())
+        && parts.iter().all(|p| {
+            let hex = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X"));
+            match hex {
+                Some(h) => h.chars().all(|c| c.is_ascii_hexdigit()),
+                None => !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()),
+            }
+        })
 }
 
 /// The host part of a checked target (an IPv6 address without its brackets).
@@ -335,6 +356,11 @@ mod tests {
         );
         assert_eq!(check_target("10.0.0.5:5986").unwrap(), "10.0.0.5:5986");
         assert_eq!(check_target("[fe80::1]:5985").unwrap(), "[fe80::1]:5985");
+        assert_eq!(check_target("1server").unwrap(), "1server");
+        assert_eq!(
+            check_target("web01.0xide.example").unwrap(),
+            "web01.0xide.example"
+        );
         for bad in [
             "",
             "http://server01",
@@ -345,6 +371,10 @@ mod tests {
             "a b",
             "aéééé",
             "x:0",
+            "10.1",
+            "0x0a000001",
+            "012.1.1.1",
+            "167772161:5985",
         ] {
             assert!(
                 matches!(check_target(bad), Err(ScrapeError::BadTarget(_))),
