@@ -643,3 +643,36 @@ async fn prometheus_scrapes_over_tls_with_basic_auth() {
     assert_eq!(up[0].1, 1.0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scrape_does_not_join_one_cut_shorter_than_itself() {
+    let mut host = HostConfig::numbered(0);
+    host.faults.latency = Duration::from_millis(30);
+    let sim = Simulator::builder().host(host).start().await.unwrap();
+    let target = sim.endpoints()[0].clone();
+    let exporter = in_process(&sim);
+    // Someone scrapes with a 1 s deadline; Prometheus' own scrape (no tighter limit) comes
+    // while it runs. It gets its own, whole collection, not the one cut short.
+    let short = {
+        let e = exporter.clone();
+        let t = target.clone();
+        tokio::spawn(async move { e.scrape(&t, None, Some(Duration::from_secs(1))).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let text = exporter.scrape(&target, None, None).await.unwrap();
+    let s = parse(&text);
+    assert!(
+        s.iter()
+            .filter(|(k, _)| k.starts_with("ipmi_up{"))
+            .all(|(_, v)| *v == 1.0),
+        "{text}"
+    );
+    let short = parse(&short.await.unwrap().unwrap());
+    assert!(
+        short
+            .iter()
+            .any(|(k, v)| k.starts_with("ipmi_up{") && *v == 0.0)
+    );
+    let own = parse(&exporter.own_metrics());
+    assert_eq!(own["winrm_ipmi_exporter_shared_scrapes_total{}"], 0.0);
+}

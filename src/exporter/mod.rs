@@ -53,6 +53,15 @@ pub const DEFAULT_MAX_COLLECTIONS: usize = 512;
 /// A collection's text, or `None` when it ended abnormally.
 type Collection = Shared<BoxFuture<'static, Option<Arc<String>>>>;
 
+/// A collection in flight: its text to come, when it must end, the time it was allowed, and
+/// which one it is.
+struct Running {
+    collection: Collection,
+    ends: Instant,
+    limit: Duration,
+    id: u64,
+}
+
 /// (module, target as asked, lowercased).
 type Key = (String, String);
 
@@ -61,7 +70,8 @@ pub struct Exporter {
     modules: HashMap<String, Arc<Module>>,
     default_module: Option<String>,
     clients: Mutex<HashMap<Key, (Client, Instant)>>,
-    inflight: Mutex<HashMap<Key, (Collection, Instant)>>,
+    inflight: Mutex<HashMap<Key, Running>>,
+    next_id: std::sync::atomic::AtomicU64,
     collections: Semaphore,
     sdr_cache: SdrCache,
     client_idle: Duration,
@@ -126,6 +136,7 @@ impl Exporter {
             default_module,
             clients: Mutex::default(),
             inflight: Mutex::default(),
+            next_id: std::sync::atomic::AtomicU64::new(0),
             collections: Semaphore::new(DEFAULT_MAX_COLLECTIONS),
             sdr_cache,
             client_idle: DEFAULT_CLIENT_IDLE,
@@ -217,61 +228,102 @@ impl Exporter {
         }
         let key: Key = (module.name.clone(), target);
         let client = self.client(&module, &key)?;
-        // A little under Prometheus' own limit, so the answer arrives in time.
+        // A little under Prometheus' own limit, so the answer arrives in time: ipmi_exporter's
+        // 0.5 s, or a tenth of a limit too short to spare that.
         let limit = deadline
-            .map(|d| d.saturating_sub(Duration::from_millis(500)))
+            .map(|d| {
+                d.saturating_sub(Duration::from_millis(500))
+                    .max(d.mul_f64(0.9))
+            })
             .unwrap_or(module.timeout)
             .min(module.timeout);
         let started = Instant::now();
-        let (collection, ends) = {
-            let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((running, ends)) = inflight.get(&key) {
-                self.stats.shared_scrape();
-                (running.clone(), *ends)
-            } else {
-                // The collection is a task of its own: a scrape whose requester went away
-                // (Prometheus gave up) still finishes, and leaves the in-flight map, instead
-                // of waiting half done for the next scrape to resume it past its deadline.
-                let done = InFlight {
-                    exporter: self.clone(),
-                    key: key.clone(),
-                };
-                let this = self.clone();
-                let m = module.clone();
-                let task = tokio::spawn(async move {
-                    let _done = done;
-                    let start = Instant::now();
-                    // Waiting for a turn counts against the deadline.
-                    let Ok(Ok(_permit)) =
-                        tokio::time::timeout(limit, this.collections.acquire()).await
-                    else {
-                        return Arc::new(collect::timed_out(&this, &m, start));
-                    };
-                    let left = limit.saturating_sub(start.elapsed());
-                    Arc::new(collect::collect(&this, &m, &client, left, start).await)
-                });
-                let fut = async move {
-                    task.await
-                        .map_err(|e| tracing::error!(error = %e, "a collection ended unexpectedly"))
-                        .ok()
-                }
-                .boxed()
-                .shared();
-                let ends = started + limit;
-                inflight.insert(key, (fut.clone(), ends));
-                (fut, ends)
-            }
+        let ends = started + limit;
+        let joined = {
+            let inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+            // Join a running collection allowed at least as long as this scrape is; one cut
+            // shorter (a requester with a tighter deadline) is not this scrape's answer.
+            inflight
+                .get(&key)
+                .filter(|running| running.limit >= limit)
+                .map(|running| (running.collection.clone(), running.ends))
         };
-        // A scrape that joined a running collection still keeps its own deadline.
-        let text = if ends > started + limit {
-            match tokio::time::timeout(limit, collection).await {
-                Ok(text) => text,
-                Err(_) => Some(Arc::new(collect::timed_out(self, &module, started))),
+        let text = match joined {
+            Some((collection, running_ends)) => {
+                self.stats.shared_scrape();
+                if running_ends > ends {
+                    // It may run longer than this scrape may wait.
+                    match tokio::time::timeout(limit, collection).await {
+                        Ok(text) => text,
+                        Err(_) => Some(Arc::new(collect::timed_out(self, &module, started))),
+                    }
+                } else {
+                    collection.await
+                }
             }
-        } else {
-            collection.await
+            None => {
+                self.start_collection(key, module, client, limit, ends)
+                    .await
+            }
         };
         text.ok_or(ScrapeError::Internal)
+    }
+
+    /// Starts a collection as a task of its own (a scrape whose requester went away still
+    /// finishes and leaves the in-flight map, instead of waiting half done for the next scrape
+    /// to resume it past its deadline), registers it for others to join, and waits for it.
+    async fn start_collection(
+        self: &Arc<Self>,
+        key: Key,
+        module: Arc<Module>,
+        client: Client,
+        limit: Duration,
+        ends: Instant,
+    ) -> Option<Arc<String>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let collection: Collection = rx.map(Result::ok).boxed().shared();
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Registered before the task exists, and the lock released before it is spawned: a
+        // task dropped at once (the runtime shutting down) takes its entry out without
+        // deadlocking on this lock.
+        self.inflight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                key.clone(),
+                Running {
+                    collection: collection.clone(),
+                    ends,
+                    limit,
+                    id,
+                },
+            );
+        let done = InFlight {
+            exporter: self.clone(),
+            key,
+            id,
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _done = done;
+            let start = Instant::now();
+            // Waiting for a turn counts against the deadline.
+            let text = match tokio::time::timeout(limit, this.collections.acquire()).await {
+                Ok(Ok(_permit)) => {
+                    let left = limit.saturating_sub(start.elapsed());
+                    collect::collect(&this, &module, &client, left, start).await
+                }
+                _ => collect::timed_out(&this, &module, start),
+            };
+            let _ = tx.send(Arc::new(text));
+        });
+        let text = collection.await;
+        if text.is_none() {
+            tracing::error!("exporter: a collection ended unexpectedly");
+        }
+        text
     }
 
     /// The exporter's own metrics.
@@ -328,19 +380,24 @@ fn host_of(target: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Takes a finished (or failed) collection out of the in-flight map.
+/// Takes a finished (or failed) collection out of the in-flight map, unless a newer one has
+/// taken its place.
 struct InFlight {
     exporter: Arc<Exporter>,
     key: Key,
+    id: u64,
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.exporter
+        let mut inflight = self
+            .exporter
             .inflight
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.key);
+            .unwrap_or_else(|e| e.into_inner());
+        if inflight.get(&self.key).is_some_and(|r| r.id == self.id) {
+            inflight.remove(&self.key);
+        }
     }
 }
 
