@@ -242,4 +242,14 @@ async fn correlate_reads_one_known_channel_when_told() {
         stderr.contains("channel 2 is not a LAN channel"),
         "{stderr}"
     );
+    // Not a channel number at all: refused before any traffic (exit 2); hex is a number.
+    for bad in ["0", "12", "255", "x"] {
+        let o = ours(&eps[..1], &["correlate", "--channel", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+    }
+    let hex = ours(
+        &eps[..1],
+        &["--output", "json", "correlate", "--channel", "0x01"],
+    );
+    assert_eq!(rows(&hex)[0]["ok"], true);
 }

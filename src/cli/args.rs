@@ -157,7 +157,7 @@ pub enum Command {
         /// Read only this LAN channel (as `lan print N`), instead of scanning channels 1–11 for
         /// every LAN channel: 10 round trips fewer per host, for fleets whose BMCs have their
         /// LAN on a known channel (Dell and most others: 1; HPE iLO: 2).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = parse_lan_channel)]
         channel: Option<u8>,
     },
     /// Sensor Data Records: `sdr list|elist [full|compact|event]`, as ipmitool.
@@ -514,6 +514,14 @@ pub fn parse_byte(s: &str) -> Result<u8, String> {
         s.parse()
     };
     r.map_err(|_| format!("{s:?} is not a byte (0-255, 0x00-0xff or octal 0-0377)"))
+}
+
+/// A LAN channel number, 1 to 11 (0x01-0x0b), refused before any traffic otherwise.
+fn parse_lan_channel(s: &str) -> Result<u8, String> {
+    let n = parse_byte(s)?;
+    winrm_ipmi::ipmi::lan::lan_channel_number(n)
+        .map(|_| n)
+        .map_err(|e| e.to_string())
 }
 
 fn parse_param(s: &str) -> Result<SystemInfoParameter, String> {
