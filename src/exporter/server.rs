@@ -270,6 +270,12 @@ mod tests {
     }
 
     proptest::proptest! {
+        // No proptest-regressions folder at the top of the tree (see transport::endpoint).
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
         /// Any query string: values decode without a panic (bad escapes kept as they came).
         #[test]
         fn any_query_decodes(query in "\\PC{0,60}") {
