@@ -307,7 +307,6 @@ impl Exporter {
         };
         let this = self.clone();
         tokio::spawn(async move {
-            let _done = done;
             let start = Instant::now();
             // Waiting for a turn counts against the deadline.
             let text = match tokio::time::timeout(limit, this.collections.acquire()).await {
@@ -317,6 +316,9 @@ impl Exporter {
                 }
                 _ => collect::timed_out(&this, &module, start),
             };
+            // Out of the map before the answer goes out: a scrape that starts once this one is
+            // answered gets a fresh collection, never this finished one.
+            drop(done);
             let _ = tx.send(Arc::new(text));
         });
         let text = collection.await;
