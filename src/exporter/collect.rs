@@ -167,8 +167,25 @@ async fn run(
 ) -> Result<(), Error> {
     match collector {
         Collector::Ipmi => {
-            let (records, from) = exporter.sdr_cache.records(bmc).await?;
-            exporter.stats.sdr_cache(from.name());
+            // The sensor records are read in a task of their own: a scrape that runs out of
+            // time while they download leaves the download going, and the next scrape finds
+            // them in the cache, instead of every scrape starting it over and none finishing
+            // (a slow BMC, a loaded exporter).
+            let (cache, b, stats) = (
+                exporter.sdr_cache.clone(),
+                bmc.clone(),
+                exporter.stats.clone(),
+            );
+            let records = tokio::spawn(async move {
+                let (records, from) = cache.records(&b).await?;
+                stats.sdr_cache(from.name());
+                Ok::<_, Error>(records)
+            })
+            .await
+            .map_err(|e| Error::Internal {
+                host: client.endpoint(),
+                detail: format!("reading the sensor records: {e}"),
+            })??;
             sensors(bmc, &records, &module.exclude_sensor_ids, out).await?;
         }
         Collector::Bmc => {

@@ -76,7 +76,7 @@ pub struct Exporter {
     sdr_cache: SdrCache,
     client_idle: Duration,
     max_targets: usize,
-    stats: stats::Stats,
+    stats: Arc<stats::Stats>,
 }
 
 impl std::fmt::Debug for Exporter {
@@ -141,7 +141,7 @@ impl Exporter {
             sdr_cache,
             client_idle: DEFAULT_CLIENT_IDLE,
             max_targets: DEFAULT_MAX_TARGETS,
-            stats: stats::Stats::default(),
+            stats: Arc::default(),
         }
     }
 
