@@ -244,6 +244,26 @@ async fn prometheus_stores_the_series_and_hashmod_shards_them_over_two_replicas(
     );
 }
 
+/// One simulated host answering each request after `latency_ms`, and an exporter for it.
+async fn slow_host(latency_ms: u64) -> (Simulator, String, Arc<Exporter>) {
+    let mut host = HostConfig::numbered(0);
+    host.faults.latency = Duration::from_millis(latency_ms);
+    let sim = Simulator::builder().host(host).start().await.unwrap();
+    let target = sim.endpoints()[0].clone();
+    let exporter = in_process(&sim);
+    (sim, target, exporter)
+}
+
+/// A scrape running on its own task (another requester's).
+fn scrape_in_background(
+    exporter: &Arc<Exporter>,
+    target: &str,
+    deadline: Option<Duration>,
+) -> tokio::task::JoinHandle<Arc<String>> {
+    let (e, t) = (exporter.clone(), target.to_string());
+    tokio::spawn(async move { e.scrape(&t, None, deadline).await.unwrap() })
+}
+
 fn in_process(sim: &Simulator) -> Arc<Exporter> {
     let _ = sim;
     let factory = Client::builder("")
@@ -327,11 +347,7 @@ async fn connections_are_kept_scrapes_are_shared_and_deadlines_hold() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scrape_given_up_by_prometheus_finishes_on_its_own() {
     // 30 ms per request: a whole collection takes a few seconds.
-    let mut host = HostConfig::numbered(0);
-    host.faults.latency = Duration::from_millis(30);
-    let sim = Simulator::builder().host(host).start().await.unwrap();
-    let target = sim.endpoints()[0].clone();
-    let exporter = in_process(&sim);
+    let (_sim, target, exporter) = slow_host(30).await;
     // Prometheus allows 1.5 s, then hangs up after 50 ms (its request is dropped).
     let gone = tokio::time::timeout(
         Duration::from_millis(50),
@@ -440,18 +456,10 @@ async fn modules_targets_and_limits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scrape_joining_a_longer_one_keeps_its_own_deadline() {
-    let mut host = HostConfig::numbered(0);
-    host.faults.latency = Duration::from_millis(100);
-    let sim = Simulator::builder().host(host).start().await.unwrap();
-    let target = sim.endpoints()[0].clone();
-    let exporter = in_process(&sim);
+    let (_sim, target, exporter) = slow_host(100).await;
     // A scrape with no deadline (curl) runs the module's 20 s; Prometheus' 1.5 s scrape of the
     // same target joins it and still answers within its own limit, its collectors down.
-    let long = {
-        let e = exporter.clone();
-        let t = target.clone();
-        tokio::spawn(async move { e.scrape(&t, None, None).await.unwrap() })
-    };
+    let long = scrape_in_background(&exporter, &target, None);
     tokio::time::sleep(Duration::from_millis(50)).await;
     let text = exporter
         .scrape(&target, None, Some(Duration::from_millis(1500)))
@@ -520,19 +528,11 @@ fn running_out_of_file_descriptors_does_not_stop_the_exporter() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_that_goes_down_during_the_sensor_reads_is_down_not_nan() {
     // 30 ms per request: 40 sensor reads take more than a second.
-    let mut host = HostConfig::numbered(0);
-    host.faults.latency = Duration::from_millis(30);
-    let sim = Simulator::builder().host(host).start().await.unwrap();
-    let target = sim.endpoints()[0].clone();
-    let exporter = in_process(&sim);
+    let (sim, target, exporter) = slow_host(30).await;
     // The first scrape reads the sensor records; the second reads only the sensors.
     let first = parse(&exporter.scrape(&target, None, None).await.unwrap());
     assert_eq!(first["ipmi_up{collector=\"ipmi\"}"], 1.0);
-    let second = {
-        let e = exporter.clone();
-        let t = target.clone();
-        tokio::spawn(async move { e.scrape(&t, None, None).await.unwrap() })
-    };
+    let second = scrape_in_background(&exporter, &target, None);
     tokio::time::sleep(Duration::from_millis(400)).await;
     sim.host(0).go_down();
     let text = second.await.unwrap();
@@ -655,18 +655,10 @@ async fn prometheus_scrapes_over_tls_with_basic_auth() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scrape_does_not_join_one_cut_shorter_than_itself() {
-    let mut host = HostConfig::numbered(0);
-    host.faults.latency = Duration::from_millis(30);
-    let sim = Simulator::builder().host(host).start().await.unwrap();
-    let target = sim.endpoints()[0].clone();
-    let exporter = in_process(&sim);
+    let (_sim, target, exporter) = slow_host(30).await;
     // Someone scrapes with a 1 s deadline; Prometheus' own scrape (no tighter limit) comes
     // while it runs. It gets its own, whole collection, not the one cut short.
-    let short = {
-        let e = exporter.clone();
-        let t = target.clone();
-        tokio::spawn(async move { e.scrape(&t, None, Some(Duration::from_secs(1))).await })
-    };
+    let short = scrape_in_background(&exporter, &target, Some(Duration::from_secs(1)));
     tokio::time::sleep(Duration::from_millis(100)).await;
     let text = exporter.scrape(&target, None, None).await.unwrap();
     let s = parse(&text);
@@ -676,7 +668,7 @@ async fn a_scrape_does_not_join_one_cut_shorter_than_itself() {
             .all(|(_, v)| *v == 1.0),
         "{text}"
     );
-    let short = parse(&short.await.unwrap().unwrap());
+    let short = parse(&short.await.unwrap());
     assert!(
         short
             .iter()
@@ -689,11 +681,7 @@ async fn a_scrape_does_not_join_one_cut_shorter_than_itself() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sensor_record_download_outlives_the_scrape_that_started_it() {
     // 50 ms per request: the 40 sensor records take seconds to read, more than a 1.5 s scrape.
-    let mut host = HostConfig::numbered(0);
-    host.faults.latency = Duration::from_millis(50);
-    let sim = Simulator::builder().host(host).start().await.unwrap();
-    let target = sim.endpoints()[0].clone();
-    let exporter = in_process(&sim);
+    let (_sim, target, exporter) = slow_host(50).await;
     let text = exporter
         .scrape(&target, None, Some(Duration::from_millis(1500)))
         .await
