@@ -1,11 +1,12 @@
-//! A thin cursor over quick-xml's reader, with the namespace bindings kept here.
+//! A thin cursor over the [`scan`](super::scan) tokens, with the namespace bindings kept here.
 //!
 //! Element names are matched by namespace URI and local name, never by prefix: each element's
 //! namespace is classified into [`Ns`] as it is read (no allocation), with one caller-chosen
 //! "target" URI (a WMI class's resource URI) recognised too.
 //!
-//! quick-xml's `NsReader` resolves every name through a general resolver. A WS-Man reply
-//! declares a handful of prefixes, so this cursor keeps them on a small stack instead: a
+//! quick-xml's `NsReader` (which this replaced, and which stays its reference in the tests)
+//! resolves every name through a general resolver. A WS-Man reply declares a handful of
+//! prefixes, so this cursor keeps them on a small stack instead: a
 //! declaration is classified once, when its element starts (only elements whose attributes
 //! mention `xmlns` are looked at), and an element's prefix is then a short backward scan. The
 //! rules are Namespaces in XML 1.0's: a declaration holds for its element and its descendants,
@@ -14,9 +15,7 @@
 
 use std::borrow::Cow;
 
-use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
-
+use super::scan::{self, ScanError, Scanner, Token};
 use super::{WsmanError, ns};
 
 /// Deepest element nesting accepted; deeper input is refused, not recursed into.
@@ -88,7 +87,8 @@ struct Binding<'x> {
 
 /// `(prefix, local)` of a qualified name; the prefix is empty when there is none.
 fn split_qname(qname: &[u8]) -> (&[u8], &[u8]) {
-    match memchr::memchr(b':', qname) {
+    // Names are short: a plain loop beats a vectorised search's set-up.
+    match qname.iter().position(|&b| b == b':') {
         Some(i) => (&qname[..i], &qname[i + 1..]),
         None => (&[], qname),
     }
@@ -97,14 +97,17 @@ fn split_qname(qname: &[u8]) -> (&[u8], &[u8]) {
 /// A start tag.
 pub(crate) struct Tag<'x> {
     pub ns: Ns,
-    start: BytesStart<'x>,
+    /// The qualified name as written.
+    name: &'x str,
+    /// The attributes as written.
+    attrs: &'x str,
     /// Where the local name starts in the qualified name (after `prefix:`).
     local_at: usize,
 }
 
 impl Tag<'_> {
     pub fn local(&self) -> &str {
-        &self.start.name().0[self.local_at..]
+        &self.name[self.local_at..]
     }
 
     pub fn is(&self, ns: Ns, local: &str) -> bool {
@@ -113,12 +116,10 @@ impl Tag<'_> {
 
     /// An unqualified attribute's value, unescaped.
     pub fn attr(&self, name: &str) -> Result<Option<String>, WsmanError> {
-        for a in self.start.attributes().with_checks(false) {
-            let a = a.map_err(|e| WsmanError::xml(0, e.to_string()))?;
-            if a.key.0 == name {
-                let v = a
-                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                    .map_err(|e| WsmanError::xml(0, e.to_string()))?;
+        for a in scan::attributes(self.attrs) {
+            let (key, raw) = a.map_err(|e| WsmanError::xml(0, e))?;
+            if key == name {
+                let v = scan::attr_value(raw).map_err(|e| WsmanError::xml(0, e))?;
                 return Ok(Some(v.into_owned()));
             }
         }
@@ -135,8 +136,7 @@ pub(crate) enum Ev<'x> {
 }
 
 pub(crate) struct Cursor<'x, 't> {
-    xml: &'x str,
-    reader: Reader<&'x [u8]>,
+    scanner: Scanner<'x>,
     target: Option<&'t str>,
     depth: usize,
     bindings: Vec<Binding<'x>>,
@@ -148,11 +148,8 @@ pub(crate) struct Cursor<'x, 't> {
 
 impl<'x, 't> Cursor<'x, 't> {
     pub fn new(xml: &'x str, target: Option<&'t str>) -> Self {
-        let mut reader = Reader::from_str(xml);
-        reader.config_mut().check_end_names = true;
         Cursor {
-            xml,
-            reader,
+            scanner: Scanner::new(xml),
             target,
             depth: 0,
             bindings: Vec::with_capacity(8),
@@ -160,29 +157,9 @@ impl<'x, 't> Cursor<'x, 't> {
         }
     }
 
-    /// `part` (a slice of an event read from the input) as a slice of the input itself, so it
-    /// may outlive the event. `None` for data quick-xml had to copy.
-    fn in_input(&self, part: &[u8]) -> Option<&'x [u8]> {
-        let input = self.xml.as_bytes();
-        let start = (part.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
-        input.get(start..start.checked_add(part.len())?)
-    }
-
-    /// Text read straight from the input, which is already UTF-8 (no second validation),
-    /// when it needs no line-end normalisation (no `\r`); `None` sends it the long way.
-    fn text_in_input(&self, part: &[u8]) -> Option<&'x str> {
-        let bytes = self.in_input(part)?;
-        if memchr::memchr(b'\r', bytes).is_some() {
-            return None;
-        }
-        let start = bytes.as_ptr() as usize - self.xml.as_ptr() as usize;
-        self.xml.get(start..start + bytes.len())
-    }
-
     /// The namespace of an element and where its local name starts.
-    fn classify_start(&self, start: &BytesStart<'_>) -> (Ns, usize) {
-        let name = start.name().0.as_bytes();
-        let (prefix, _) = split_qname(name);
+    fn classify_start(&self, name: &str) -> (Ns, usize) {
+        let (prefix, _) = split_qname(name.as_bytes());
         let local_at = if prefix.is_empty() {
             0
         } else {
@@ -191,39 +168,24 @@ impl<'x, 't> Cursor<'x, 't> {
         (self.element_ns(prefix), local_at)
     }
 
-    /// Pushes the namespace declarations of `start`, an element at `depth`.
-    fn declare(&mut self, start: &BytesStart<'_>, depth: usize) -> Result<(), WsmanError> {
-        let raw = start.attributes_raw().as_bytes();
+    /// Pushes the namespace declarations in `attrs`, of an element at `depth`.
+    fn declare(&mut self, attrs: &'x str, depth: usize) -> Result<(), WsmanError> {
         // Most elements of a reply carry no attributes at all.
         static XMLNS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"xmlns"));
-        if raw.is_empty() || XMLNS.find(raw).is_none() {
+        if attrs.is_empty() || XMLNS.find(attrs.as_bytes()).is_none() {
             return Ok(());
         }
-        for a in start.attributes().with_checks(false) {
-            let a = a.map_err(|e| self.err(e.to_string()))?;
-            let key: &[u8] = a.key.0.as_bytes();
-            let prefix = if key == b"xmlns" {
-                &key[5..]
-            } else if let Some(p) = key.strip_prefix(b"xmlns:") {
+        for a in scan::attributes(attrs) {
+            let (key, raw) = a.map_err(|e| self.err(e))?;
+            let prefix = if key == "xmlns" {
+                ""
+            } else if let Some(p) = key.strip_prefix("xmlns:") {
                 p
             } else {
                 continue;
             };
-            let prefix = self
-                .in_input(prefix)
-                .ok_or_else(|| self.err("a namespace prefix outside the document"))?;
-            let raw_value: &[u8] = a.value.as_bytes();
-            let uri: Cow<'x, str> = match self.in_input(raw_value) {
-                Some(v) if memchr::memchr(b'&', v).is_none() => {
-                    Cow::Borrowed(std::str::from_utf8(v).map_err(|e| self.err(e.to_string()))?)
-                }
-                _ => Cow::Owned(
-                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|e| self.err(e.to_string()))?
-                        .into_owned(),
-                ),
-            };
+            let uri = scan::attr_value(raw).map_err(|e| self.err(e))?;
             let ns = match (uri.is_empty(), prefix.is_empty()) {
                 // `xmlns=""` unbinds the default namespace.
                 (true, true) => Ns::None,
@@ -232,7 +194,7 @@ impl<'x, 't> Cursor<'x, 't> {
                 _ => classify(&uri, self.target),
             };
             self.bindings.push(Binding {
-                prefix,
+                prefix: prefix.as_bytes(),
                 uri,
                 ns,
                 depth,
@@ -243,7 +205,9 @@ impl<'x, 't> Cursor<'x, 't> {
 
     /// The binding of `prefix` in scope, if any.
     fn binding(&self, prefix: &[u8]) -> Option<&Binding<'x>> {
-        self.bindings.iter().rev().find(|b| b.prefix == prefix)
+        // Prefixes are a few bytes: compared inline, not through `memcmp`.
+        let same = |a: &[u8]| a.len() == prefix.len() && a.iter().zip(prefix).all(|(x, y)| x == y);
+        self.bindings.iter().rev().find(|b| same(b.prefix))
     }
 
     /// The namespace of an element's prefix: the default namespace for none, and an undeclared
@@ -264,99 +228,69 @@ impl<'x, 't> Cursor<'x, 't> {
     }
 
     fn err(&self, msg: impl Into<String>) -> WsmanError {
-        WsmanError::xml(self.reader.buffer_position(), msg)
+        WsmanError::xml(self.scanner.position() as u64, msg)
+    }
+
+    fn scan_err(e: ScanError) -> WsmanError {
+        WsmanError::xml(e.position as u64, e.message)
     }
 
     pub fn next(&mut self) -> Result<Ev<'x>, WsmanError> {
-        loop {
-            if let Some(depth) = self.scope_ends_at.take() {
-                self.end_scope(depth);
-            }
-            // Only start tags need their namespace: resolve those, not every event.
-            let event = match self.reader.read_event() {
-                Ok(v) => v,
-                Err(e) => {
-                    let msg = e.to_string();
-                    return Err(self.err(msg));
-                }
-            };
-            return Ok(match event {
-                Event::Start(start) => {
-                    self.depth += 1;
-                    if self.depth > MAX_DEPTH {
+        if let Some(depth) = self.scope_ends_at.take() {
+            self.end_scope(depth);
+        }
+        Ok(match self.scanner.next().map_err(Self::scan_err)? {
+            Token::Start { name, attrs, empty } => {
+                let depth = self.depth + 1;
+                if empty {
+                    self.scope_ends_at = Some(depth);
+                } else {
+                    if depth > MAX_DEPTH {
                         return Err(self.err(format!("elements nested deeper than {MAX_DEPTH}")));
                     }
-                    self.declare(&start, self.depth)?;
-                    let (ns, local_at) = self.classify_start(&start);
-                    Ev::Start(Tag {
-                        ns,
-                        start,
-                        local_at,
-                    })
+                    self.depth = depth;
                 }
-                Event::Empty(start) => {
-                    self.declare(&start, self.depth + 1)?;
-                    self.scope_ends_at = Some(self.depth + 1);
-                    let (ns, local_at) = self.classify_start(&start);
-                    Ev::Empty(Tag {
-                        ns,
-                        start,
-                        local_at,
-                    })
+                self.declare(attrs, depth)?;
+                let (ns, local_at) = self.classify_start(name);
+                let tag = Tag {
+                    ns,
+                    name,
+                    attrs,
+                    local_at,
+                };
+                if empty {
+                    Ev::Empty(tag)
+                } else {
+                    Ev::Start(tag)
                 }
-                Event::End(_) => {
-                    self.scope_ends_at = Some(self.depth);
-                    self.depth = self.depth.saturating_sub(1);
-                    Ev::End
-                }
-                Event::Text(t) => match self.text_in_input(t.as_bytes()) {
-                    Some(text) => Ev::Text(Cow::Borrowed(text)),
-                    None => Ev::Text(t.xml10_content()),
-                },
-                Event::CData(c) => match self.text_in_input(c.as_bytes()) {
-                    Some(text) => Ev::Text(Cow::Borrowed(text)),
-                    None => Ev::Text(c.xml10_content()),
-                },
-                Event::GeneralRef(r) => {
-                    let c = match r.resolve_char_ref() {
-                        Ok(Some(c)) => c,
-                        Ok(None) => match &*r {
-                            "amp" => '&',
-                            "lt" => '<',
-                            "gt" => '>',
-                            "quot" => '"',
-                            "apos" => '\'',
-                            other => {
-                                let msg = format!("unknown entity &{other};");
-                                return Err(self.err(msg));
-                            }
-                        },
-                        Err(e) => return Err(self.err(e.to_string())),
-                    };
-                    Ev::Text(Cow::Owned(c.to_string()))
-                }
-                Event::Eof => Ev::Eof,
-                Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => continue,
-            });
-        }
+            }
+            Token::End => {
+                self.scope_ends_at = Some(self.depth);
+                self.depth = self.depth.saturating_sub(1);
+                Ev::End
+            }
+            Token::Text(raw) => Ev::Text(scan::text(raw).map_err(|e| self.err(e))?),
+            Token::CData(raw) => Ev::Text(scan::cdata(raw)),
+            Token::Eof => Ev::Eof,
+        })
     }
 
     /// Whether `tag` (the element just read) carries `xsi:nil="true"`.
     pub fn is_nil(&self, tag: &Tag<'_>) -> Result<bool, WsmanError> {
-        let start = &tag.start;
-        if start.attributes_raw().trim().is_empty() {
+        if tag.attrs.trim_ascii().is_empty() {
             return Ok(false);
         }
-        for a in start.attributes().with_checks(false) {
-            let a = a.map_err(|e| self.err(e.to_string()))?;
+        for a in scan::attributes(tag.attrs) {
+            let (key, raw) = a.map_err(|e| self.err(e))?;
             // Attributes: only a prefixed name is in a namespace.
-            let (prefix, local) = split_qname(a.key.0.as_bytes());
+            let (prefix, local) = split_qname(key.as_bytes());
             let xsi = !prefix.is_empty()
                 && self
                     .binding(prefix)
                     .is_some_and(|b| b.uri == super::ns::XSI);
             if local == b"nil" && xsi {
-                return Ok(a.value.trim() == "true" || a.value.trim() == "1");
+                let v = raw.trim_ascii();
+                return Ok(v == "true" || v == "1");
             }
         }
         Ok(false)
@@ -373,7 +307,7 @@ impl<'x, 't> Cursor<'x, 't> {
     #[cfg(feature = "sim")]
     /// Whether `tag` (just read) is in namespace `uri`.
     pub fn element_namespace_is(&self, tag: &Tag<'_>, uri: &str) -> bool {
-        let (prefix, _) = split_qname(tag.start.name().0.as_bytes());
+        let (prefix, _) = split_qname(tag.name.as_bytes());
         self.binding(prefix).is_some_and(|b| b.uri == uri)
     }
 

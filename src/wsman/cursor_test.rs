@@ -5,6 +5,7 @@
 use super::*;
 use proptest::prelude::*;
 use quick_xml::NsReader;
+use quick_xml::events::Event;
 use quick_xml::name::{Namespace, ResolveResult};
 
 const TARGET: &str = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/wmi/Microsoft_IPMI";

@@ -2,8 +2,8 @@
 //! strings and bytes; nothing here does I/O, knows how a message is authenticated or sealed, or
 //! knows which WMI class it carries (that is the [`wmi`](crate::wmi) layer).
 //!
-//! Replies are read with quick-xml's namespace-aware reader: elements are matched by namespace
-//! URI, never by prefix (Windows rebinds `p` inside bodies).
+//! Replies are read by a small XML scanner and a namespace-aware cursor over it: elements are
+//! matched by namespace URI, never by prefix (Windows rebinds `p` inside bodies).
 
 mod cim;
 pub(crate) mod cursor;
@@ -12,6 +12,7 @@ mod fault;
 pub mod ns;
 mod request;
 pub(crate) mod response;
+mod scan;
 #[cfg(feature = "sim")]
 pub mod server;
 
