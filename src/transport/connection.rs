@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{
-    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, USER_AGENT, WWW_AUTHENTICATE,
+    ACCEPT_ENCODING, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderValue, USER_AGENT,
+    WWW_AUTHENTICATE,
 };
-use http::{HeaderMap, Request, StatusCode};
+use http::{HeaderMap, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
@@ -59,8 +60,9 @@ pub struct Connection {
     /// RFC 5929 channel binding data of the TLS connection.
     channel_binding: Option<Vec<u8>>,
     label: String,
-    host_header: String,
-    path: String,
+    /// The `Host` header and the request target, checked once when the connection opens.
+    host_header: HeaderValue,
+    path: Uri,
     /// Set while a request is in flight; a request cancelled or failed mid-way leaves it set,
     /// and the connection is not used again.
     poisoned: bool,
@@ -127,6 +129,16 @@ impl Connection {
         config.validate()?;
         let ep = &config.endpoint;
         let label = ep.url();
+        let (Ok(host_header), Ok(path)) = (
+            HeaderValue::try_from(ep.authority()),
+            Uri::try_from(ep.path.as_str()),
+        ) else {
+            return Err(TransportError::Exchange {
+                endpoint: label,
+                phase: Phase::Connect,
+                message: "the endpoint's host or path cannot go in an HTTP request".into(),
+            });
+        };
         let stream = match &config.proxy {
             None => {
                 let connect = TcpStream::connect((ep.host.as_str(), ep.port));
@@ -187,8 +199,8 @@ impl Connection {
             task,
             auth: AuthState::Pending,
             channel_binding,
-            host_header: ep.authority(),
-            path: ep.path.clone(),
+            host_header,
+            path,
             label,
             poisoned: false,
             phase: Phase::Authenticate,
@@ -424,12 +436,12 @@ impl Connection {
         &mut self,
         out: Outgoing,
     ) -> Result<(StatusCode, HeaderMap, Bytes), TransportError> {
-        let mut builder = Request::post(self.path.as_str())
-            .header(HOST, self.host_header.as_str())
-            .header(USER_AGENT, USER_AGENT_VALUE)
-            .header(CONTENT_TYPE, out.content_type)
+        let mut builder = Request::post(self.path.clone())
+            .header(HOST, self.host_header.clone())
+            .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE))
+            .header(CONTENT_TYPE, HeaderValue::from_static(out.content_type))
             .header(CONTENT_LENGTH, out.body.len())
-            .header("Accept-Encoding", "identity");
+            .header(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
         if let Some(a) = &out.authorization {
             builder = builder.header(AUTHORIZATION, a.as_str());
         }

@@ -35,29 +35,35 @@ fn malformed(s: impl Into<String>) -> FramingError {
 /// Seals `plaintext` (a UTF-8 SOAP envelope) and frames it; returns the body to send with
 /// [`CONTENT_TYPE`].
 pub fn seal(session: &mut dyn MessageSecurity, plaintext: &[u8]) -> Result<Vec<u8>, SecurityError> {
+    use std::io::Write;
     let header_len = session.header_len();
-    let header = format!(
+    // The part headers are 210 bytes before `Length`'s digits, the closing boundary 24.
+    let mut out = Vec::with_capacity(280 + header_len + plaintext.len());
+    let _ = write!(
+        out,
         "--{BOUNDARY}\r\n\tContent-Type: {PROTOCOL}\r\n\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length={}\r\n--{BOUNDARY}\r\n\tContent-Type: application/octet-stream\r\n",
         plaintext.len()
     );
-    let trailer = format!("--{BOUNDARY}--\r\n");
-    let mut out =
-        Vec::with_capacity(header.len() + 4 + header_len + plaintext.len() + trailer.len());
-    out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(&(header_len as u32).to_le_bytes());
     let sig_at = out.len();
     out.resize(sig_at + header_len, 0);
     out.extend_from_slice(plaintext);
     let (head, body) = out[sig_at..].split_at_mut(header_len);
     session.wrap(body, head)?;
-    out.extend_from_slice(trailer.as_bytes());
+    let _ = write!(out, "--{BOUNDARY}--\r\n");
     Ok(out)
 }
 
 /// Whether a `Content-Type` header value announces an SPNEGO-sealed body.
 pub fn is_encrypted(content_type: &str) -> bool {
-    let ct = content_type.to_ascii_lowercase();
-    ct.starts_with("multipart/encrypted") && ct.contains(&PROTOCOL.to_ascii_lowercase())
+    let ct = content_type.as_bytes();
+    let ascii_ci_contains = |needle: &[u8]| {
+        ct.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    ct.get(..19)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"multipart/encrypted"))
+        && ascii_ci_contains(PROTOCOL.as_bytes())
 }
 
 /// The parts of a framed body, before unsealing.
@@ -276,6 +282,12 @@ mod tests {
         assert_eq!(unseal(&mut server, &body).unwrap(), plain);
         assert!(is_encrypted(CONTENT_TYPE));
         assert!(!is_encrypted("application/soap+xml;charset=UTF-8"));
+        // Any case; the protocol must be SPNEGO's (CredSSP's is another).
+        assert!(is_encrypted(&CONTENT_TYPE.to_ascii_uppercase()));
+        assert!(!is_encrypted(
+            "multipart/encrypted;protocol=\"application/HTTP-CredSSP-session-encrypted\""
+        ));
+        assert!(!is_encrypted("multipart/encrypte"));
     }
 
     #[test]
