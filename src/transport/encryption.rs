@@ -57,9 +57,10 @@ pub fn seal(session: &mut dyn MessageSecurity, plaintext: &[u8]) -> Result<Vec<u
 /// Whether a `Content-Type` header value announces an SPNEGO-sealed body.
 pub fn is_encrypted(content_type: &str) -> bool {
     let ct = content_type.as_bytes();
+    // A first-byte check before each comparison keeps this one pass in practice.
     let ascii_ci_contains = |needle: &[u8]| {
         ct.windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+            .any(|w| w[0].eq_ignore_ascii_case(&needle[0]) && w.eq_ignore_ascii_case(needle))
     };
     ct.get(..19)
         .is_some_and(|p| p.eq_ignore_ascii_case(b"multipart/encrypted"))
