@@ -340,10 +340,9 @@ pub fn parse_request_response_input(
         .filter(|b| b.name == "RequestResponse_INPUT" && request.body_in_resource_namespace)
         .ok_or_else(|| WsmanError::UnexpectedBody {
             expected: "RequestResponse_INPUT".into(),
-            found: request
-                .body
-                .as_ref()
-                .map_or("an empty body".into(), |b| b.name.clone()),
+            found: request.body.as_ref().map_or("an empty body".into(), |b| {
+                crate::wsman::scan::short(&b.name).to_string()
+            }),
         })?;
     let instance = request
         .selector("InstanceName")

@@ -21,6 +21,13 @@ use super::{WsmanError, ns};
 /// Deepest element nesting accepted; deeper input is refused, not recursed into.
 pub(crate) const MAX_DEPTH: usize = 48;
 
+/// Most namespace declarations in scope at once. A Windows reply has under a dozen; the bound
+/// keeps every prefix lookup short, so a reply cannot make reading it quadratic.
+pub(crate) const MAX_BINDINGS: usize = 64;
+
+/// The namespace the `xml` prefix is bound to by definition (Namespaces in XML 1.0 §3).
+const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+
 /// The namespaces we recognise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ns {
@@ -186,6 +193,18 @@ impl<'x, 't> Cursor<'x, 't> {
                 continue;
             };
             let uri = scan::attr_value(raw).map_err(|e| self.err(e))?;
+            // `xmlns` may not be declared, and `xml` only to its own namespace.
+            if prefix == "xmlns" || (prefix == "xml") != (uri == XML_NAMESPACE) {
+                return Err(self.err(format!(
+                    "a declaration of the reserved prefix or namespace {:?}",
+                    scan::short(if prefix.is_empty() { &uri } else { prefix })
+                )));
+            }
+            if self.bindings.len() == MAX_BINDINGS {
+                return Err(self.err(format!(
+                    "more than {MAX_BINDINGS} namespace declarations in scope"
+                )));
+            }
             let ns = match (uri.is_empty(), prefix.is_empty()) {
                 // `xmlns=""` unbinds the default namespace.
                 (true, true) => Ns::None,
@@ -282,13 +301,15 @@ impl<'x, 't> Cursor<'x, 't> {
         }
         for a in scan::attributes(tag.attrs) {
             let (key, raw) = a.map_err(|e| self.err(e))?;
-            // Attributes: only a prefixed name is in a namespace.
+            // Attributes: only a prefixed name is in a namespace. The local name is compared
+            // first, so only a `nil` costs a lookup.
             let (prefix, local) = split_qname(key.as_bytes());
-            let xsi = !prefix.is_empty()
+            if local == b"nil"
+                && !prefix.is_empty()
                 && self
                     .binding(prefix)
-                    .is_some_and(|b| b.uri == super::ns::XSI);
-            if local == b"nil" && xsi {
+                    .is_some_and(|b| b.uri == super::ns::XSI)
+            {
                 let v = raw.trim_ascii();
                 return Ok(v == "true" || v == "1");
             }

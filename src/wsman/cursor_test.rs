@@ -213,3 +213,66 @@ proptest! {
         prop_assert_eq!(ours(&doc), reference(&doc));
     }
 }
+
+/// Found by review: a reply declaring tens of thousands of prefixes made every later element's
+/// lookup scan them all (seconds per MiB). Declarations in scope are bounded now.
+#[test]
+fn declarations_in_scope_are_bounded() {
+    let decls = |n: usize| -> String { (0..n).map(|i| format!(" xmlns:a{i}=\"urn:x\"")).collect() };
+    let ok = format!("<e{}><a0:b/></e>", decls(MAX_BINDINGS));
+    assert_eq!(ours(&ok).len(), 2);
+    let flood = format!("<e{}><b/></e>", decls(MAX_BINDINGS + 1));
+    let mut c = Cursor::new(&flood, None);
+    let e = c.next().err().expect("refused");
+    assert!(
+        e.to_string().contains("namespace declarations in scope"),
+        "{e}"
+    );
+}
+
+/// `xmlns` cannot be declared and `xml` only to its own namespace (Namespaces in XML 1.0 §3),
+/// as `NsReader` holds: `<xmlns:a xmlns:xmlns="soap">` is no SOAP element.
+#[test]
+fn reserved_prefixes_cannot_be_rebound() {
+    for doc in [
+        format!("<xmlns:a xmlns:xmlns=\"{}\"/>", ns::SOAP),
+        format!("<xml:a xmlns:xml=\"{}\"/>", ns::SOAP),
+        "<p:a xmlns:p=\"http://www.w3.org/XML/1998/namespace\"/>".to_string(),
+    ] {
+        let mut c = Cursor::new(&doc, None);
+        assert!(c.next().is_err(), "{doc}");
+    }
+    let doc = "<a xmlns:xml=\"http://www.w3.org/XML/1998/namespace\" xml:lang=\"en\"/>";
+    assert_eq!(ours(doc), reference(doc));
+}
+
+/// Found by review: a name with a quote ended the tag early for us but not for quick-xml, so a
+/// reply could carry an element one reader sees and the other does not. Such names are refused.
+#[test]
+fn a_tag_never_hides_inside_a_malformed_name() {
+    let reply = |extra: &str| {
+        format!(
+            "<s:Envelope xmlns:s=\"{}\"><s:Body><i:IdentifyResponse xmlns:i=\"{}\">\
+             <i:ProductVendor>V</i:ProductVendor>{extra}</i:IdentifyResponse></s:Body></s:Envelope>",
+            ns::SOAP,
+            ns::IDENTITY
+        )
+    };
+    let plain = crate::wsman::parse_identify(reply("").as_bytes()).unwrap();
+    assert_eq!(plain.product_vendor, "V");
+    for extra in [
+        "<x'/><i:ProductVendor>EVIL</i:ProductVendor><y'/>",
+        "<?><i:ProductVendor>EVIL</i:ProductVendor>?>",
+    ] {
+        let e = crate::wsman::parse_identify(reply(extra).as_bytes()).unwrap_err();
+        assert!(matches!(e, WsmanError::Xml { .. }), "{extra}: {e}");
+    }
+}
+
+/// Peer text in an error is cut to 64 bytes: a 100 KiB root element's name is not echoed.
+#[test]
+fn errors_quote_peer_names_briefly() {
+    let doc = format!("<{n}></{n}>", n = "r".repeat(100_000));
+    let e = crate::wsman::parse_identify(doc.as_bytes()).unwrap_err();
+    assert!(e.to_string().len() < 200, "{}", e.to_string().len());
+}

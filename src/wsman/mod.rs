@@ -12,7 +12,7 @@ mod fault;
 pub mod ns;
 mod request;
 pub(crate) mod response;
-mod scan;
+pub(crate) mod scan;
 #[cfg(feature = "sim")]
 pub mod server;
 

@@ -81,7 +81,7 @@ pub(crate) fn parse_envelope<T>(
             Ev::Start(t) | Ev::Empty(t) => {
                 return Err(WsmanError::NotSoap(format!(
                     "root element is {:?}",
-                    t.local()
+                    super::scan::short(t.local())
                 )));
             }
             Ev::Text(t) if t.trim().is_empty() => {}
@@ -156,7 +156,7 @@ pub(crate) fn expect_body<'x>(
         Some((t, empty)) if ok(&t) => Ok((t, empty)),
         Some((t, _)) => Err(WsmanError::UnexpectedBody {
             expected: expected.to_string(),
-            found: t.local().to_string(),
+            found: super::scan::short(t.local()).to_string(),
         }),
         None => Err(WsmanError::UnexpectedBody {
             expected: expected.to_string(),

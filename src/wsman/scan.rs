@@ -5,12 +5,16 @@
 //! thirds of the time budget for the whole parse. This scanner reads the one XML form that
 //! SOAP 1.2 allows (XML 1.0 without a document type declaration) and nothing more:
 //!
-//! - start, end and empty-element tags; an end tag must name the element it closes;
+//! - start, end and empty-element tags; an end tag must name the element it closes; a name is
+//!   ASCII letters, `_` and `:` (then digits, `.` and `-` too) or any non-ASCII character, so a
+//!   name that took in a quote, `=`, `<` or `&` is refused and a tag's extent never rests on how
+//!   a reader treats a malformed name;
 //! - character data, with the five predefined entities and character references expanded and
 //!   line ends normalised (XML 1.0 §2.11) by [`text`], and attribute values normalised too
 //!   (§3.3.3) by [`attr_value`];
 //! - CDATA sections (line ends normalised, nothing else);
-//! - comments and processing instructions (the XML declaration among them), skipped;
+//! - comments and processing instructions (the XML declaration among them; a PI needs its
+//!   target), skipped;
 //! - a document type declaration is refused: SOAP 1.2 Part 1 §5 forbids one, and refusing it
 //!   means no entity is ever defined by the peer.
 //!
@@ -59,14 +63,48 @@ pub(crate) struct Scanner<'x> {
     open: Vec<&'x str>,
 }
 
-/// A name as an error message quotes it: the peer's text, so at most 64 bytes.
-fn short(name: &str) -> &str {
+/// A name as an error message quotes it: the peer's text, so at most 64 bytes (quote it with
+/// `{:?}`, which escapes control characters).
+pub(crate) fn short(name: &str) -> &str {
     let mut end = name.len().min(64);
     while !name.is_char_boundary(end) {
         end -= 1;
     }
     &name[..end]
 }
+
+/// Whether `name` can be an XML name: ASCII letters, `_` or `:` first, then those and digits,
+/// `.` and `-`. Other characters are allowed only outside ASCII (XML 1.0's name characters there
+/// are many; none of them is markup). A name that took in a quote, `=`, `<` or `&` is refused,
+/// so a tag's extent never depends on how a reader treats a malformed name.
+fn is_name(name: &[u8]) -> bool {
+    match name.split_first() {
+        Some((&first, tail)) => {
+            NAME[first as usize] == NAME_START && tail.iter().all(|&b| NAME[b as usize] != 0)
+        }
+        None => false,
+    }
+}
+
+/// What each byte can be in a name: [`NAME_START`], `NAME_REST` (digits, `.`, `-`), or 0.
+static NAME: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphabetic() || c == b'_' || c == b':' || c >= 0x80 {
+            NAME_START
+        } else if c.is_ascii_digit() || c == b'.' || c == b'-' {
+            NAME_REST
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+const NAME_START: u8 = 2;
+const NAME_REST: u8 = 1;
 
 /// XML's white space (S): space, tab, CR, LF.
 fn is_space(b: u8) -> bool {
@@ -111,8 +149,16 @@ impl<'x> Scanner<'x> {
             match rest.first() {
                 Some(b'/') => return self.end_tag(start),
                 Some(b'?') => {
-                    // A processing instruction or the XML declaration: skipped.
-                    self.pos = self.find(start, b"?>", "a processing instruction")?;
+                    // A processing instruction or the XML declaration: skipped. Its target
+                    // must follow `<?` at once, and its end is looked for after that.
+                    let target_to = bytes[start + 2..]
+                        .iter()
+                        .position(|&b| is_space(b) || b == b'?')
+                        .map_or(bytes.len(), |i| start + 2 + i);
+                    if !is_name(&bytes[start + 2..target_to]) {
+                        return Err(error(start, "a processing instruction without a target"));
+                    }
+                    self.pos = self.find(target_to, b"?>", "a processing instruction")?;
                 }
                 Some(b'!') if rest.starts_with(b"!--") => {
                     self.pos = self.find(start + 4, b"-->", "a comment")?;
@@ -150,9 +196,21 @@ impl<'x> Scanner<'x> {
     fn start_tag(&mut self, start: usize) -> Result<Token<'x>, ScanError> {
         let bytes = self.xml.as_bytes();
         let name_at = start + 1;
-        let name_to = name_end(bytes, name_at);
-        if name_to == name_at {
+        // The name, checked as it is scanned; it must end at white space, `/` or `>`.
+        if bytes
+            .get(name_at)
+            .is_none_or(|&b| NAME[b as usize] != NAME_START)
+        {
             return Err(error(start, "\"<\" not followed by a name"));
+        }
+        let name_to = bytes[name_at..]
+            .iter()
+            .position(|&b| NAME[b as usize] == 0)
+            .map_or(bytes.len(), |i| name_at + i);
+        match bytes.get(name_to) {
+            Some(&b) if is_space(b) || b == b'/' || b == b'>' => {}
+            Some(_) => return Err(error(start, "\"<\" not followed by a name")),
+            None => return Err(error(start, "a start tag that never ends")),
         }
         // Most tags of a reply have no attributes.
         if bytes.get(name_to) == Some(&b'>') {
@@ -225,6 +283,7 @@ impl<'x> Scanner<'x> {
         if bytes.get(close) != Some(&b'>') {
             return Err(error(start, "an end tag that is not closed by \">\""));
         }
+        // The open element's name was checked: matching it checks this one.
         let name = &self.xml[name_at..name_to];
         match self.open.pop() {
             // Names are short: compared inline, not through `memcmp`.
@@ -235,7 +294,7 @@ impl<'x> Scanner<'x> {
                 return Err(error(
                     start,
                     format!(
-                        "end tag </{}> where </{}> was expected",
+                        "end tag {:?} where {:?} was expected",
                         short(name),
                         short(open)
                     ),
@@ -244,7 +303,7 @@ impl<'x> Scanner<'x> {
             None => {
                 return Err(error(
                     start,
-                    format!("end tag </{}> with no open element", short(name)),
+                    format!("end tag {:?} with no open element", short(name)),
                 ));
             }
         }
@@ -307,13 +366,24 @@ fn unescape(raw: &str, mode: Normalise) -> Result<Cow<'_, str>, String> {
         out.push_str(&raw[plain..i]);
         match b {
             b'&' => {
-                // The longest reference there is, `&#x10FFFF;`, is ten bytes; `&quot;` six.
-                let window = &bytes[i..bytes.len().min(i + 12)];
+                // Past `&#`, `&#x` and any leading zeros (legal, and unbounded), the longest
+                // reference, `&#x10FFFF;` or `&#1114111;`, has seven more bytes; `&quot;` five.
+                let mut k = i + 1;
+                if bytes.get(k) == Some(&b'#') {
+                    k += 1;
+                    if bytes.get(k) == Some(&b'x') {
+                        k += 1;
+                    }
+                    while bytes.get(k) == Some(&b'0') {
+                        k += 1;
+                    }
+                }
+                let window = &bytes[k..bytes.len().min(k + 8)];
                 let Some(len) = memchr::memchr(b';', window) else {
                     return Err("\"&\" that starts no reference".into());
                 };
-                out.push(reference(&raw[i + 1..i + len])?);
-                i += len + 1;
+                out.push(reference(&raw[i + 1..k + len])?);
+                i = k + len + 1;
             }
             b'\r' => {
                 out.push(if mode == Normalise::Text { '\n' } else { ' ' });
@@ -345,13 +415,13 @@ fn reference(name: &str) -> Result<char, String> {
         _ => match name.strip_prefix('#') {
             Some(hex) if hex.starts_with('x') => u32::from_str_radix(&hex[1..], 16).ok(),
             Some(dec) => dec.parse::<u32>().ok(),
-            None => return Err(format!("unknown entity &{name};")),
+            None => return Err(format!("unknown entity {:?}", short(name))),
         },
     };
     // `+` would be taken by from_str_radix; and XML's Char excludes NUL.
     match code.and_then(char::from_u32) {
         Some(c) if c != '\0' && !name.contains('+') => Ok(c),
-        _ => Err(format!("invalid character reference &{name};")),
+        _ => Err(format!("invalid character reference {:?}", short(name))),
     }
 }
 
@@ -381,7 +451,7 @@ impl<'x> Iterator for Attributes<'x> {
             return fail(self, "an attribute without a value");
         };
         let name = s[..eq].trim_end_matches([' ', '\t', '\r', '\n']);
-        if name.is_empty() || name.bytes().any(|b| is_space(b) || b == b'"' || b == b'\'') {
+        if !is_name(name.as_bytes()) {
             return fail(self, "an attribute without a name");
         }
         let after = s[eq + 1..].trim_start_matches([' ', '\t', '\r', '\n']);

@@ -232,7 +232,7 @@ proptest! {
 fn malformed_documents_are_refused_with_a_position() {
     for (doc, says) in [
         ("<a>", ""),
-        ("<a></b>", "where </a> was expected"),
+        ("<a></b>", "end tag \"b\" where \"a\" was expected"),
         ("</a>", "no open element"),
         ("<a x=\"1<2\"/>", "\"<\" in an attribute value"),
         ("<a x=\"1/>", "never ends"),
@@ -251,7 +251,7 @@ fn malformed_documents_are_refused_with_a_position() {
         ),
         ("<a><!ELEMENT a ANY></a>", "starts no comment"),
         ("<a></a x>", "not closed"),
-        ("<a>&e;</a>", "unknown entity &e;"),
+        ("<a>&e;</a>", "unknown entity \"e\""),
         ("<a>a & b</a>", ""),
         ("<a>&amp</a>", "starts no reference"),
         ("<a>&#0;</a>", "invalid character reference"),
@@ -259,6 +259,22 @@ fn malformed_documents_are_refused_with_a_position() {
         ("<a>&#+38;</a>", "invalid character reference"),
         ("<a>&#x;</a>", "invalid character reference"),
         ("<a>&#1114112;</a>", "invalid character reference"),
+        // Names take no quote, `<`, `=` or `&`: a tag's extent never rests on a bad name
+        // (found by review: `x'/><p:Evil/><y'` is one name to quick-xml, three tags here).
+        ("<r><x'/><p:Evil/><y'/></r>", "not followed by a name"),
+        ("<a'<b x='1'>", "not followed by a name"),
+        ("<1a/>", "not followed by a name"),
+        // An end name is quoted escaped: no terminal control sequence reaches a log.
+        (
+            "<a></a\u{1b}[31m>",
+            "end tag \"a\\u{1b}[31m\" where \"a\" was expected",
+        ),
+        ("<a x\"=\"1\"/>", ""),
+        // `<?>` is no processing instruction: a PI has a target, and `?>` comes after it.
+        (
+            "<r><?><p:Evil/>?></r>",
+            "a processing instruction without a target",
+        ),
     ] {
         match ours(doc) {
             // `<a>` alone: the document ends inside an element, which the cursor reports.
@@ -267,7 +283,15 @@ fn malformed_documents_are_refused_with_a_position() {
             Err(e) => assert!(e.contains(says), "{doc:?}: {e}"),
         }
     }
-    for attrs in ["x", "x=1", "x=\"1\"y=\"2\"", "=\"1\"", "x=\"1"] {
+    for attrs in [
+        "x",
+        "x=1",
+        "x=\"1\"y=\"2\"",
+        "=\"1\"",
+        "x=\"1",
+        "x'=\"1\"",
+        "1x=\"1\"",
+    ] {
         assert!(
             attributes(attrs).any(|a| a.is_err()),
             "attributes {attrs:?} were read"
@@ -275,6 +299,45 @@ fn malformed_documents_are_refused_with_a_position() {
     }
     let e = Scanner::new("<a>\n  <b></c>").next_n(4).unwrap_err();
     assert_eq!(e.position, 9, "{e:?}");
+}
+
+/// A processing instruction needs only its target.
+#[test]
+fn processing_instructions_are_skipped() {
+    for doc in [
+        "<?xml?><a/>",
+        "<?xml version=\"1.0\"?><a/>",
+        "<a><?pi?><?pi data ?></a>",
+    ] {
+        assert_eq!(ours(doc), reference(doc), "{doc:?}");
+        assert!(ours(doc).is_ok(), "{doc:?}");
+    }
+}
+
+/// Character references may carry any number of leading zeros (XML 1.0 §4.1).
+#[test]
+fn references_with_leading_zeros_are_read() {
+    for (doc, want) in [
+        ("<a>&#0000000065;</a>", "A"),
+        (
+            "<a>&#x00000041;&#x10FFFF;&#1114111;</a>",
+            "A\u{10FFFF}\u{10FFFF}",
+        ),
+        ("<a x=\"&#00000000000000000000066;\"/>", ""),
+    ] {
+        assert_eq!(ours(doc), reference(doc), "{doc:?}");
+        if !want.is_empty() {
+            assert_eq!(ours(doc).unwrap()[1], E::Text(want.into()));
+        }
+    }
+    let many = format!("<a>&#{}65;</a>", "0".repeat(1 << 20));
+    assert_eq!(ours(&many).unwrap()[1], E::Text("A".into()));
+    let bad = format!("<a>&#{}0;</a>", "0".repeat(1 << 20));
+    let e = ours(&bad).unwrap_err();
+    assert!(
+        e.len() < 200 && e.contains("invalid character reference"),
+        "{e}"
+    );
 }
 
 /// A start tag or a reference that never ends is refused after one pass over the input, and
