@@ -91,6 +91,18 @@ pub struct Units {
     pub modifier: u8,
 }
 
+impl Units {
+    /// No analog reading and no unit: what an event-only record has.
+    pub const NO_READING: Units = Units {
+        analog_format: 3,
+        rate: 0,
+        modifier_use: 0,
+        percentage: false,
+        base: 0,
+        modifier: 0,
+    };
+}
+
 /// The conversion factors of a full sensor record (§36.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Conversion {
@@ -258,14 +270,7 @@ impl SdrRecord {
                     }
                 };
                 let units = if event_only {
-                    Units {
-                        analog_format: 3,
-                        rate: 0,
-                        modifier_use: 0,
-                        percentage: false,
-                        base: 0,
-                        modifier: 0,
-                    }
+                    Units::NO_READING
                 } else {
                     Units {
                         analog_format: r[20] >> 6,
