@@ -111,7 +111,7 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// Where a name ends: at white space, `/`, `>` (or `=` in an attribute).
+/// Where an end tag's name ends: at white space, `/` or `>`.
 fn name_end(bytes: &[u8], from: usize) -> usize {
     bytes[from..]
         .iter()
