@@ -11,9 +11,10 @@
 //! the KDC for a ticket-granting ticket (AES string-to-key, 4096 PBKDF2 rounds) and a service
 //! ticket. Not a test: `cargo test` builds it and it returns at once.
 
-#[path = "../tests/common/kdc.rs"]
-#[allow(dead_code)]
-mod kdc;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::kdc;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

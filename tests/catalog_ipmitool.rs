@@ -8,8 +8,7 @@ mod common;
 
 use assert_cmd::Command;
 use common::ipmi_sim::{IpmiSim, ipmitool, peers_present, start_catalog_sim};
-use winrm_ipmi::auth::Password;
-use winrm_ipmi::sim::{HostConfig, LanTarget, Simulator};
+use winrm_ipmi::sim::Simulator;
 
 struct Bench {
     bmc: IpmiSim,
@@ -33,13 +32,11 @@ async fn bench(name: &str) -> Option<Bench> {
         return None;
     }
     let bmc = start_catalog_sim();
-    let mut host = HostConfig::numbered(0);
-    host.forward_to = Some(LanTarget {
-        address: format!("127.0.0.1:{}", bmc.port),
-        user: "admin".into(),
-        password: Password::new("adminpass"),
-    });
-    let sim = Simulator::builder().host(host).start().await.unwrap();
+    let sim = Simulator::builder()
+        .host(bmc.windows_host())
+        .start()
+        .await
+        .unwrap();
     let endpoint = sim.endpoints()[0].clone();
     let cache =
         std::env::temp_dir().join(format!("winrm-ipmi-sdrcache-{name}-{}", std::process::id()));

@@ -6,8 +6,7 @@ mod common;
 
 use assert_cmd::Command;
 use common::ipmi_sim::{ipmitool, peers_present, start_ipmi_sim};
-use winrm_ipmi::auth::Password;
-use winrm_ipmi::sim::{HostConfig, LanTarget, Simulator};
+use winrm_ipmi::sim::Simulator;
 
 fn ours(ep: &str, args: &[&str]) -> std::process::Output {
     Command::cargo_bin("winrm-ipmi")
@@ -25,13 +24,11 @@ async fn raw_mc_info_and_lan_print_match_ipmitool() {
         return;
     }
     let bmc = start_ipmi_sim();
-    let mut host = HostConfig::numbered(0);
-    host.forward_to = Some(LanTarget {
-        address: format!("127.0.0.1:{}", bmc.port),
-        user: "admin".into(),
-        password: Password::new("adminpass"),
-    });
-    let sim = Simulator::builder().host(host).start().await.unwrap();
+    let sim = Simulator::builder()
+        .host(bmc.windows_host())
+        .start()
+        .await
+        .unwrap();
     let ep = sim.endpoints()[0].clone();
 
     for args in [

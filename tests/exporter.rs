@@ -17,7 +17,7 @@ use winrm_ipmi::Client;
 use winrm_ipmi::auth::Password;
 use winrm_ipmi::exporter::{Exporter, Module, TargetFilter};
 use winrm_ipmi::ipmi::sdr::SdrCache;
-use winrm_ipmi::sim::{HostConfig, LanTarget, Simulator};
+use winrm_ipmi::sim::{HostConfig, Simulator};
 
 /// A running `winrm-ipmi exporter` and its port.
 struct OurExporter {
@@ -71,11 +71,7 @@ fn ipmi_exporter_present() -> bool {
         return true;
     }
     let why = "prometheus-ipmi-exporter or freeipmi-tools is not installed; run scripts/peers.sh (as root)";
-    if std::env::var_os("WINRM_IPMI_REQUIRE_PEERS").is_some() {
-        panic!("peer required but missing: {why}");
-    }
-    eprintln!("SKIP {why}");
-    false
+    common::peer_missing(why)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,7 +89,7 @@ async fn the_same_families_labels_and_values_as_ipmi_exporter() {
         "modules:\n  default:\n    user: admin\n    pass: adminpass\n    driver: LAN_2_0\n    privilege: admin\n    timeout: 10000\n    workaround_flags: [opensesspriv]\n    collectors: [ipmi, bmc, chassis, dcmi, sel]\n",
     )
     .unwrap();
-    let port = prom::free_port();
+    let port = common::free_port();
     let mut theirs = Command::new("/usr/bin/prometheus-ipmi-exporter")
         .arg(format!(
             "--config.file={}",
@@ -111,13 +107,11 @@ async fn the_same_families_labels_and_values_as_ipmi_exporter() {
     let _ = theirs.wait();
     let _ = std::fs::remove_dir_all(&dir);
     // Ours: a simulated Windows host whose IPMI driver forwards to the same ipmi_sim.
-    let mut host = HostConfig::numbered(0);
-    host.forward_to = Some(LanTarget {
-        address: format!("127.0.0.1:{}", bmc.port),
-        user: "admin".into(),
-        password: Password::new("adminpass"),
-    });
-    let sim = Simulator::builder().host(host).start().await.unwrap();
+    let sim = Simulator::builder()
+        .host(bmc.windows_host())
+        .start()
+        .await
+        .unwrap();
     // The same collectors as theirs, and the LAN configuration only we can give.
     let config =
         std::env::temp_dir().join(format!("winrm-ipmi-exporter-{}.yml", std::process::id()));
@@ -244,6 +238,15 @@ async fn prometheus_stores_the_series_and_hashmod_shards_them_over_two_replicas(
     );
 }
 
+/// The values of every `ipmi_up{collector=...}` series in an exposition.
+fn up(text: &str) -> Vec<f64> {
+    parse(text)
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("ipmi_up{"))
+        .map(|(_, v)| v)
+        .collect()
+}
+
 /// One simulated host answering each request after `latency_ms`, and an exporter for it.
 async fn slow_host(latency_ms: u64) -> (Simulator, String, Arc<Exporter>) {
     let mut host = HostConfig::numbered(0);
@@ -328,10 +331,8 @@ async fn connections_are_kept_scrapes_are_shared_and_deadlines_hold() {
         .scrape(&slow, None, Some(Duration::from_millis(1500)))
         .await
         .unwrap();
-    let s = parse(&text);
     assert!(
-        s.iter()
-            .any(|(k, v)| k.starts_with("ipmi_up{") && *v == 0.0),
+        up(&text).contains(&0.0),
         "a collector not done is marked down: {text}"
     );
     let own = parse(&exporter.own_metrics());
@@ -359,17 +360,13 @@ async fn a_scrape_given_up_by_prometheus_finishes_on_its_own() {
     // enough, is a fresh collection with every collector up (not the old one resumed late).
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let text = exporter.scrape(&target, None, None).await.unwrap();
-    let s = parse(&text);
-    let up: Vec<_> = s
-        .iter()
-        .filter(|(k, _)| k.starts_with("ipmi_up{"))
-        .collect();
+    let up = up(&text);
     assert_eq!(
         up.len(),
         winrm_ipmi::exporter::Collector::DEFAULT.len(),
         "{text}"
     );
-    assert!(up.iter().all(|(_, v)| **v == 1.0), "{text}");
+    assert!(up.iter().all(|v| *v == 1.0), "{text}");
     let own = parse(&exporter.own_metrics());
     assert_eq!(
         own["winrm_ipmi_exporter_scrapes_total{module=\"default\",outcome=\"timeout\"}"],
@@ -469,13 +466,7 @@ async fn a_scrape_joining_a_longer_one_keeps_its_own_deadline() {
         !long.is_finished(),
         "answered before the collection it joined ended"
     );
-    let s = parse(&text);
-    assert!(
-        s.iter()
-            .filter(|(k, _)| k.starts_with("ipmi_up{"))
-            .all(|(_, v)| *v == 0.0),
-        "{text}"
-    );
+    assert!(up(&text).iter().all(|v| *v == 0.0), "{text}");
     let own = parse(&exporter.own_metrics());
     assert_eq!(own["winrm_ipmi_exporter_shared_scrapes_total{}"], 1.0);
     // The long scrape goes on and completes.
@@ -562,13 +553,7 @@ async fn a_refused_password_is_logged_by_target_never_shown() {
         &format!("/ipmi?target={}", sim.endpoints()[0]),
     )
     .await;
-    let s = parse(&text);
-    assert!(
-        s.iter()
-            .filter(|(k, _)| k.starts_with("ipmi_up{"))
-            .all(|(_, v)| *v == 0.0),
-        "{text}"
-    );
+    assert!(up(&text).iter().all(|v| *v == 0.0), "{text}");
     let own = parse(&http_get(exporter.port, "/metrics").await);
     assert!(own.keys().any(|k| k.contains("kind=\"auth\"")), "{own:?}");
     drop(exporter);
@@ -661,19 +646,8 @@ async fn a_scrape_does_not_join_one_cut_shorter_than_itself() {
     let short = scrape_in_background(&exporter, &target, Some(Duration::from_secs(1)));
     tokio::time::sleep(Duration::from_millis(100)).await;
     let text = exporter.scrape(&target, None, None).await.unwrap();
-    let s = parse(&text);
-    assert!(
-        s.iter()
-            .filter(|(k, _)| k.starts_with("ipmi_up{"))
-            .all(|(_, v)| *v == 1.0),
-        "{text}"
-    );
-    let short = parse(&short.await.unwrap());
-    assert!(
-        short
-            .iter()
-            .any(|(k, v)| k.starts_with("ipmi_up{") && *v == 0.0)
-    );
+    assert!(up(&text).iter().all(|v| *v == 1.0), "{text}");
+    assert!(up(&short.await.unwrap()).contains(&0.0));
     let own = parse(&exporter.own_metrics());
     assert_eq!(own["winrm_ipmi_exporter_shared_scrapes_total{}"], 0.0);
 }

@@ -367,10 +367,7 @@ fn faketime() -> Option<PathBuf> {
         return Some(lib);
     }
     let why = "clock skew: libfaketime is not installed; run scripts/peers.sh (as root)";
-    if std::env::var_os("WINRM_IPMI_REQUIRE_PEERS").is_some() {
-        panic!("peer required but missing: {why}");
-    }
-    eprintln!("SKIP {why}");
+    common::peer_missing(why);
     None
 }
 

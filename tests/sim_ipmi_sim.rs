@@ -8,7 +8,7 @@ use common::ipmi_sim::{IpmiSim, ipmitool, peers_present, start_ipmi_sim};
 
 use winrm_ipmi::auth::Password;
 use winrm_ipmi::ipmi::RawRequest;
-use winrm_ipmi::sim::{HostConfig, LanTarget, Simulator};
+use winrm_ipmi::sim::Simulator;
 use winrm_ipmi::{Client, RetryPolicy};
 
 /// ipmitool raw's answer: `Ok(bytes)` or `Err(completion code)`.
@@ -41,13 +41,11 @@ async fn same_bytes_and_completion_codes_as_ipmitool() {
         return;
     }
     let ipmi_sim = start_ipmi_sim();
-    let mut host = HostConfig::numbered(0);
-    host.forward_to = Some(LanTarget {
-        address: format!("127.0.0.1:{}", ipmi_sim.port),
-        user: "admin".into(),
-        password: Password::new("adminpass"),
-    });
-    let sim = Simulator::builder().host(host).start().await.unwrap();
+    let sim = Simulator::builder()
+        .host(ipmi_sim.windows_host())
+        .start()
+        .await
+        .unwrap();
     let client = Client::builder(&sim.endpoints()[0])
         .credentials("Administrator", Password::new("Sim-Passw0rd!"))
         .retry(RetryPolicy {

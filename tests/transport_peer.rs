@@ -432,11 +432,7 @@ fn bad_settings_are_caught_before_any_traffic() {
 #[tokio::test]
 async fn unreachable_host_is_a_connect_error() {
     // A port nothing listens on: bind, note it, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let client = Client::builder(&format!("127.0.0.1:{port}"))
         .credentials("a", Password::new("b"))
         .build()

@@ -48,19 +48,7 @@ pub fn present(test: &str) -> bool {
     }
     let why =
         format!("{test}: MIT krb5-kdc/krb5-user are not installed; run scripts/peers.sh (as root)");
-    if std::env::var_os("WINRM_IPMI_REQUIRE_PEERS").is_some() {
-        panic!("peer required but missing: {why}");
-    }
-    eprintln!("SKIP {why}");
-    false
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    super::peer_missing(&why)
 }
 
 impl Kdc {
@@ -71,7 +59,7 @@ impl Kdc {
             std::env::temp_dir().join(format!("winrm-ipmi-kdc-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let port = free_port();
+        let port = super::free_port();
         let d = dir.display();
         std::fs::write(
             dir.join("krb5.conf"),

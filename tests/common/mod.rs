@@ -30,11 +30,28 @@ pub fn python_with(module: &str, test: &str) -> Option<PathBuf> {
         "{test}: {} cannot import {module}; run scripts/peers.sh",
         python.display()
     );
+    peer_missing(&why);
+    None
+}
+
+/// A peer a test needs is missing: under CI (`WINRM_IPMI_REQUIRE_PEERS`, set by
+/// `scripts/test.sh`) the test fails; elsewhere it prints `SKIP` and why. Returns `false` (the
+/// peer is not present), for the callers' `present()` checks.
+pub fn peer_missing(why: &str) -> bool {
     if std::env::var_os("WINRM_IPMI_REQUIRE_PEERS").is_some() {
         panic!("peer required but missing: {why}");
     }
     eprintln!("SKIP {why}");
-    None
+    false
+}
+
+/// A loopback port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Waits (up to 20 s) for a process started by a test to listen on loopback `port`.

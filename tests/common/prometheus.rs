@@ -98,11 +98,7 @@ pub fn present(test: &str) -> bool {
     }
     let why =
         format!("{test}: Debian's prometheus is not installed; run scripts/peers.sh (as root)");
-    if std::env::var_os("WINRM_IPMI_REQUIRE_PEERS").is_some() {
-        panic!("peer required but missing: {why}");
-    }
-    eprintln!("SKIP {why}");
-    false
+    super::peer_missing(&why)
 }
 
 /// A running Prometheus.
@@ -121,15 +117,6 @@ impl Drop for Prometheus {
     }
 }
 
-/// A port nothing listens on now (loopback).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Prometheus {
     /// Starts Prometheus with this configuration (YAML) and an empty storage directory.
     pub fn start(name: &str, config: &str) -> Prometheus {
@@ -138,7 +125,7 @@ impl Prometheus {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("data")).unwrap();
         std::fs::write(dir.join("prometheus.yml"), config).unwrap();
-        let port = free_port();
+        let port = super::free_port();
         let child = Command::new("/usr/bin/prometheus")
             .arg(format!(
                 "--config.file={}",

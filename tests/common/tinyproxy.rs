@@ -46,20 +46,12 @@ pub fn present(test: &str) -> bool {
         return true;
     }
     let why = format!("{test}: tinyproxy is not installed; run scripts/peers.sh (as root)");
-    if std::env::var_os("WINRM_IPMI_REQUIRE_PEERS").is_some() {
-        panic!("peer required but missing: {why}");
-    }
-    eprintln!("SKIP {why}");
-    false
+    super::peer_missing(&why)
 }
 
 /// Starts tinyproxy; with `basic` it demands `user`/`password` (Basic).
 pub fn start(name: &str, basic: Option<(&str, &str)>) -> TinyProxy {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = super::free_port();
     let dir = std::env::temp_dir().join(format!(
         "winrm-ipmi-tinyproxy-{name}-{}",
         std::process::id()
