@@ -23,11 +23,16 @@ fn benches(c: &mut Criterion) {
     let get_device_id = RawRequest::new(NetFn::App, 0x01, vec![]).unwrap();
     let lan = RawRequest::new(NetFn::Transport, 0x02, vec![1, 3, 0, 0]).unwrap();
 
+    // What a client does per request: the instance's method keeps the constant parts.
+    let method = microsoft_ipmi::RequestResponseMethod::new(&ctx, &inst);
     c.bench_function("build RequestResponse (Get Device ID)", |b| {
-        b.iter(|| microsoft_ipmi::request_response(&ctx, &inst, black_box(&get_device_id), id))
+        b.iter(|| method.request(black_box(&get_device_id), id))
     });
     c.bench_function("build RequestResponse (LAN param, 4 bytes)", |b| {
-        b.iter(|| microsoft_ipmi::request_response(&ctx, &inst, black_box(&lan), id))
+        b.iter(|| method.request(black_box(&lan), id))
+    });
+    c.bench_function("build RequestResponse (Get Device ID), from nothing", |b| {
+        b.iter(|| microsoft_ipmi::request_response(&ctx, &inst, black_box(&get_device_id), id))
     });
 
     let req = microsoft_ipmi::request_response(&ctx, &inst, &get_device_id, id);

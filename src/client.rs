@@ -525,6 +525,10 @@ impl Client {
         Ok(IpmiBmc {
             bmc: Retrying::new(
                 MicrosoftIpmi {
+                    method: Arc::new(microsoft_ipmi::RequestResponseMethod::new(
+                        &self.inner.ctx,
+                        &instance,
+                    )),
                     client: self.clone(),
                     instance,
                 },
@@ -562,6 +566,8 @@ impl Client {
 pub struct MicrosoftIpmi {
     client: Client,
     instance: IpmiInstance,
+    /// `RequestResponse` on `instance`, its envelope's constant parts written once.
+    method: Arc<microsoft_ipmi::RequestResponseMethod>,
 }
 
 impl MicrosoftIpmi {
@@ -575,12 +581,7 @@ impl Bmc for MicrosoftIpmi {
     type Error = Error;
 
     async fn request(&self, request: RawRequest) -> Result<RawResponse, Error> {
-        let req = microsoft_ipmi::request_response(
-            &self.client.inner.ctx,
-            &self.instance,
-            &request,
-            MessageId::random(),
-        );
+        let req = self.method.request(&request, MessageId::random());
         let body = self.client.send(&req).await?;
         microsoft_ipmi::parse_request_response(&body, &req).map_err(|e| self.client.reply_error(e))
     }

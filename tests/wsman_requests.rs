@@ -50,6 +50,45 @@ fn get_device_id_envelope_is_exactly_this() {
 }
 
 #[test]
+fn an_instance_method_reused_builds_what_a_fresh_build_does() {
+    // A client keeps one RequestResponseMethod per instance; each of its requests must be the
+    // envelope built from nothing, with that request's own MessageID and parameters.
+    let ctx = RequestContext::new("http://host:5985/wsman")
+        .with_operation_timeout(Duration::from_millis(30_500))
+        .with_locale(Some("de-DE".into()));
+    let method = microsoft_ipmi::RequestResponseMethod::new(&ctx, &instance());
+    let requests = [
+        RawRequest::new(NetFn::App, 0x01, vec![]).unwrap(),
+        RawRequest::new(NetFn::Transport, 0x02, vec![1, 3, 0, 0])
+            .unwrap()
+            .with_responder(0x22),
+        RawRequest::new(NetFn::Storage, 0x43, vec![0, 0, 0xff, 0xff, 0, 0xff]).unwrap(),
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for raw in &requests {
+        let id = MessageId::random();
+        let reused = method.request(raw, id);
+        let fresh = microsoft_ipmi::request_response(&ctx, &instance(), raw, id);
+        assert_eq!(reused.xml, fresh.xml);
+        assert_eq!(reused.message_id, Some(id));
+        assert_eq!(reused.resource_uri, fresh.resource_uri);
+        assert_eq!(reused.operation, fresh.operation);
+        assert!(
+            reused
+                .xml
+                .contains(&format!("<a:MessageID>{id}</a:MessageID>"))
+        );
+        assert!(seen.insert(reused.xml));
+    }
+    // And the first is exactly the golden Get Device ID, with its ID and the default context.
+    let plain = microsoft_ipmi::RequestResponseMethod::new(
+        &RequestContext::new("http://host:5985/wsman"),
+        &instance(),
+    );
+    assert_eq!(plain.request(&requests[0], id()).xml, GET_DEVICE_ID);
+}
+
+#[test]
 fn request_data_is_one_element_per_byte_in_mof_order() {
     let ctx = RequestContext::new("http://host:5985/wsman")
         .with_operation_timeout(Duration::from_millis(30_500));

@@ -7,7 +7,9 @@ use super::WmiError;
 use crate::ipmi::{CompletionCode, DEFAULT_BMC_ADDRESS, RawRequest, RawResponse};
 use crate::wsman::cursor::Ns;
 use crate::wsman::response::{decode, expect_body, parse_envelope};
-use crate::wsman::{CimObject, EnumerateOptions, MessageId, Request, RequestContext, WsmanError};
+use crate::wsman::{
+    CimObject, EnumerateOptions, InvokeTemplate, MessageId, Request, RequestContext, WsmanError,
+};
 
 /// The class's resource URI.
 pub const RESOURCE_URI: &str =
@@ -101,32 +103,54 @@ pub fn enumerate_instances(ctx: &RequestContext, id: MessageId) -> Request {
     ctx.enumerate(RESOURCE_URI, &EnumerateOptions::default(), id)
 }
 
-/// The `RequestResponse` invocation for `request` on `instance`. Parameters go in the MOF's
-/// order (NetworkFunction, Lun, ResponderAddress, Command, RequestDataSize, RequestData), values
-/// in decimal, `RequestData` one element per byte and omitted when empty.
+/// The `RequestResponse` invocation for `request` on `instance`: see [`RequestResponseMethod`],
+/// which a client keeps per instance instead of writing the constant parts each time.
 pub fn request_response(
     ctx: &RequestContext,
     instance: &IpmiInstance,
     request: &RawRequest,
     id: MessageId,
 ) -> Request {
-    let selectors = [("InstanceName", instance.instance_name.as_str())];
-    ctx.invoke_with(RESOURCE_URI, METHOD, &selectors, id, |w| {
-        w.scalar("NetworkFunction", request.netfn().request_byte());
-        w.scalar("Lun", request.lun());
-        w.scalar(
-            "ResponderAddress",
-            request.responder_or(instance.bmc_address),
-        );
-        w.scalar("Command", request.cmd());
-        w.scalar("RequestDataSize", request.data().len());
-        match (request.data().is_empty(), EMPTY_REQUEST_DATA) {
-            (false, _) => w.array("RequestData", request.data()),
-            (true, EmptyRequestData::Nil) => w.null("RequestData"),
-            (true, EmptyRequestData::Omitted) => {}
+    RequestResponseMethod::new(ctx, instance).request(request, id)
+}
+
+/// `RequestResponse` on one instance, with the envelope's constant parts (context, resource,
+/// selector) written once ([`InvokeTemplate`]). Parameters go in the MOF's order
+/// (NetworkFunction, Lun, ResponderAddress, Command, RequestDataSize, RequestData), values in
+/// decimal, `RequestData` one element per byte and omitted when empty.
+#[derive(Clone, Debug)]
+pub struct RequestResponseMethod {
+    template: InvokeTemplate,
+    bmc_address: u8,
+}
+
+impl RequestResponseMethod {
+    /// The method on `instance`, as `ctx` sends it.
+    pub fn new(ctx: &RequestContext, instance: &IpmiInstance) -> Self {
+        let selectors = [("InstanceName", instance.instance_name.as_str())];
+        RequestResponseMethod {
+            template: ctx
+                .invoke_template(RESOURCE_URI, METHOD, &selectors)
+                .expect("the method name is a constant XML name"),
+            bmc_address: instance.bmc_address,
         }
-    })
-    .expect("the method and parameter names are constant XML names")
+    }
+
+    /// The invocation for `request`.
+    pub fn request(&self, request: &RawRequest, id: MessageId) -> Request {
+        self.template.request(id, |w| {
+            w.scalar("NetworkFunction", request.netfn().request_byte());
+            w.scalar("Lun", request.lun());
+            w.scalar("ResponderAddress", request.responder_or(self.bmc_address));
+            w.scalar("Command", request.cmd());
+            w.scalar("RequestDataSize", request.data().len());
+            match (request.data().is_empty(), EMPTY_REQUEST_DATA) {
+                (false, _) => w.array("RequestData", request.data()),
+                (true, EmptyRequestData::Nil) => w.null("RequestData"),
+                (true, EmptyRequestData::Omitted) => {}
+            }
+        })
+    }
 }
 
 /// Parses the reply to [`request_response`]: `CompletionCode`, `ResponseDataSize` and

@@ -20,8 +20,8 @@ pub use cim::{CimObject, CimProperty, CimValue};
 pub use error::WsmanError;
 pub use fault::{Fault, FaultKind, ProviderFault, WsmanFault, codes};
 pub use request::{
-    DEFAULT_MAX_ENVELOPE_SIZE, DEFAULT_OPERATION_TIMEOUT, EnumerateOptions, MessageId, MethodInput,
-    Operation, Param, ParamValue, Request, RequestContext,
+    DEFAULT_MAX_ENVELOPE_SIZE, DEFAULT_OPERATION_TIMEOUT, EnumerateOptions, InvokeTemplate,
+    MessageId, MethodInput, Operation, Param, ParamValue, Request, RequestContext,
 };
 pub use response::{
     EnumerationPage, IdentifyResponse, MAX_REPLY_BYTES, ReplyHeader, decode, parse_enumeration,

@@ -69,14 +69,26 @@ fn splitmix64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-impl Display for MessageId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "uuid:{}",
+impl MessageId {
+    /// Appends `uuid:` and the upper-case UUID (what [`Display`] writes, without the
+    /// formatting machinery: this runs once per request).
+    pub fn write_to(&self, out: &mut String) {
+        out.push_str("uuid:");
+        out.push_str(
             self.0
                 .hyphenated()
-                .encode_upper(&mut uuid::Uuid::encode_buffer())
+                .encode_upper(&mut uuid::Uuid::encode_buffer()),
+        );
+    }
+}
+
+impl Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("uuid:")?;
+        f.write_str(
+            self.0
+                .hyphenated()
+                .encode_upper(&mut uuid::Uuid::encode_buffer()),
         )
     }
 }
@@ -348,17 +360,37 @@ impl RequestContext {
         id: MessageId,
         body: impl FnOnce(&mut MethodInput<'_>),
     ) -> Result<Request, WsmanError> {
+        Ok(self
+            .invoke_template(resource_uri, method, selectors)?
+            .request(id, body))
+    }
+
+    /// The constant parts of invocations of `method` on one instance, written once; see
+    /// [`InvokeTemplate`].
+    pub fn invoke_template(
+        &self,
+        resource_uri: &str,
+        method: &str,
+        selectors: &[(&str, &str)],
+    ) -> Result<InvokeTemplate, WsmanError> {
         check_name(method)?;
         let action = format!("{resource_uri}/{method}");
-        let mut out = self.start(resource_uri, &action, id, selectors);
+        let mut head = String::with_capacity(768);
+        self.write_head(&mut head, resource_uri, &action);
+        let mut tail = String::with_capacity(640);
+        self.write_tail(&mut tail, selectors);
         let _ = write!(
-            out,
+            tail,
             "<m:{method}_INPUT xmlns:m=\"{}\">",
             escape(resource_uri)
         );
-        body(&mut MethodInput { out: &mut out });
-        let _ = write!(out, "</m:{method}_INPUT>");
-        Ok(self.finish(out, id, resource_uri, Operation::Invoke(method.to_string())))
+        Ok(InvokeTemplate {
+            close: format!("</m:{method}_INPUT></s:Body></s:Envelope>"),
+            head,
+            tail,
+            resource_uri: resource_uri.to_string(),
+            method: method.to_string(),
+        })
     }
 
     fn start(
@@ -369,6 +401,15 @@ impl RequestContext {
         selectors: &[(&str, &str)],
     ) -> String {
         let mut out = String::with_capacity(1536);
+        self.write_head(&mut out, resource_uri, action);
+        id.write_to(&mut out);
+        self.write_tail(&mut out, selectors);
+        out
+    }
+
+    /// The envelope from its start to the MessageID's value: namespaces, To, ResourceURI,
+    /// ReplyTo, Action, MaxEnvelopeSize and `<a:MessageID>`.
+    fn write_head(&self, out: &mut String, resource_uri: &str, action: &str) {
         let _ = write!(
             out,
             "<s:Envelope xmlns:s=\"{}\" xmlns:a=\"{}\" xmlns:n=\"{}\" xmlns:w=\"{}\" xmlns:p=\"{}\" xmlns:xsi=\"{}\"><s:Header>",
@@ -385,13 +426,19 @@ impl RequestContext {
              <a:ReplyTo><a:Address s:mustUnderstand=\"true\">{}</a:Address></a:ReplyTo>\
              <a:Action s:mustUnderstand=\"true\">{}</a:Action>\
              <w:MaxEnvelopeSize s:mustUnderstand=\"true\">{}</w:MaxEnvelopeSize>\
-             <a:MessageID>{id}</a:MessageID>",
+             <a:MessageID>",
             escape(&self.endpoint),
             escape(resource_uri),
             ns::ANONYMOUS,
             escape(action),
             self.max_envelope_size,
         );
+    }
+
+    /// The envelope after the MessageID's value: Locale, DataLocale, OperationTimeout, the
+    /// selectors, up to `<s:Body>`.
+    fn write_tail(&self, out: &mut String, selectors: &[(&str, &str)]) {
+        out.push_str("</a:MessageID>");
         if let Some(locale) = &self.locale {
             let l = escape(locale);
             let _ = write!(
@@ -419,7 +466,6 @@ impl RequestContext {
             out.push_str("</w:SelectorSet>");
         }
         out.push_str("</s:Header><s:Body>");
-        out
     }
 
     fn finish(
@@ -439,6 +485,43 @@ impl RequestContext {
     }
 }
 
+/// The constant parts of invocations of one method on one instance (context, resource URI,
+/// method, selectors), written once: each [`request`](InvokeTemplate::request) writes only its
+/// MessageID and input parameters. Typed bindings keep one per instance, since their method is
+/// invoked thousands of times on it (`Microsoft_IPMI`'s `RequestResponse`).
+///
+/// Its requests are byte for byte what [`RequestContext::invoke_with`] builds (which uses it).
+#[derive(Clone, Debug)]
+pub struct InvokeTemplate {
+    /// From the envelope's start to `<a:MessageID>`.
+    head: String,
+    /// From `</a:MessageID>` to the opening `<m:{method}_INPUT ...>` tag.
+    tail: String,
+    /// `</m:{method}_INPUT>` to the envelope's end.
+    close: String,
+    resource_uri: String,
+    method: String,
+}
+
+impl InvokeTemplate {
+    /// One invocation, with the input parameters written by `body` (values already escaped,
+    /// names XML names, as for [`RequestContext::invoke_with`]).
+    pub fn request(&self, id: MessageId, body: impl FnOnce(&mut MethodInput<'_>)) -> Request {
+        let mut out = String::with_capacity(self.head.len() + self.tail.len() + 512);
+        out.push_str(&self.head);
+        id.write_to(&mut out);
+        out.push_str(&self.tail);
+        body(&mut MethodInput { out: &mut out });
+        out.push_str(&self.close);
+        Request {
+            xml: out,
+            message_id: Some(id),
+            resource_uri: self.resource_uri.clone(),
+            operation: Operation::Invoke(self.method.clone()),
+        }
+    }
+}
+
 /// Writes the children of a `<Method>_INPUT` element.
 pub struct MethodInput<'o> {
     out: &'o mut String,
@@ -447,7 +530,13 @@ pub struct MethodInput<'o> {
 impl MethodInput<'_> {
     /// `<m:name>value</m:name>`.
     pub fn scalar(&mut self, name: &str, value: impl Display) {
-        let _ = write!(self.out, "<m:{name}>{value}</m:{name}>");
+        self.out.push_str("<m:");
+        self.out.push_str(name);
+        self.out.push('>');
+        let _ = write!(self.out, "{value}");
+        self.out.push_str("</m:");
+        self.out.push_str(name);
+        self.out.push('>');
     }
 
     /// One `<m:name>` per item; nothing for an empty array.
