@@ -3,16 +3,17 @@
 //! and the power rules: more than one host needs --yes; an in-band power-off that takes the
 //! WinRM connection down with it is reported as done, and not sent again.
 
+mod common;
+
 use assert_cmd::Command;
+use common::ScratchDir;
 use winrm_ipmi::sim::{HostConfig, Simulator};
 
-fn ours(endpoints: &[String], args: &[&str]) -> std::process::Output {
+/// Our binary on `endpoints`, its sensor-record cache in `cache` (the test's own).
+fn ours(cache: &ScratchDir, endpoints: &[String], args: &[&str]) -> std::process::Output {
     let mut cmd = Command::cargo_bin("winrm-ipmi").unwrap();
     cmd.env("WINRM_PASSWORD", "Sim-Passw0rd!")
-        .env(
-            "XDG_CACHE_HOME",
-            std::env::temp_dir().join(format!("winrm-ipmi-catalog-sim-{}", std::process::id())),
-        )
+        .env("XDG_CACHE_HOME", cache)
         .env("TZ", "UTC")
         .args(["-U", "Administrator"]);
     for e in endpoints {
@@ -28,6 +29,10 @@ fn stdout(o: &std::process::Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_catalog_command_runs_on_the_simulator() {
+    let cache = ScratchDir::new(
+        "catalog-sim-cache",
+        "every_catalog_command_runs_on_the_simulator",
+    );
     let sim = Simulator::builder().hosts(1).start().await.unwrap();
     let ep = sim.endpoints();
     for args in [
@@ -45,22 +50,22 @@ async fn every_catalog_command_runs_on_the_simulator() {
         &["user", "list", "1"],
         &["channel", "info", "1"],
     ] {
-        assert!(!stdout(&ours(&ep, args)).is_empty(), "{args:?}");
+        assert!(!stdout(&ours(&cache, &ep, args)).is_empty(), "{args:?}");
     }
     assert_eq!(
-        stdout(&ours(&ep, &["mc", "selftest"])),
+        stdout(&ours(&cache, &ep, &["mc", "selftest"])),
         "Selftest: passed\n"
     );
     // DCMI and the watchdog in ipmitool's layout (its formats; ipmi_sim has neither).
     assert_eq!(
-        stdout(&ours(&ep, &["dcmi", "power", "reading"])),
+        stdout(&ours(&cache, &ep, &["dcmi", "power", "reading"])),
         "\n    Instantaneous power reading:                   312 Watts\n    Minimum during sampling period:                288 Watts\n    Maximum during sampling period:                405 Watts\n    Average power reading over sample period:      330 Watts\n    IPMI timestamp:                           11/24/23 02:46:32 UTC    Sampling period:                          00001000 Seconds.\n    Power reading state is:                   activated\n\n"
     );
     assert_eq!(
-        stdout(&ours(&ep, &["mc", "watchdog", "get"])),
+        stdout(&ours(&cache, &ep, &["mc", "watchdog", "get"])),
         "Watchdog Timer Use:     SMS/OS (0x04)\nWatchdog Timer Is:      Stopped\nWatchdog Timer Logging: On\nWatchdog Timer Action:  Hard Reset (0x01)\nPre-timeout interrupt:  None\nPre-timeout interval:   0 seconds\nTimer Expiration Flags: None (0x00)\nInitial Countdown:      300.0 sec\nPresent Countdown:      300.0 sec\n"
     );
-    let users = stdout(&ours(&ep, &["user", "list", "1"]));
+    let users = stdout(&ours(&cache, &ep, &["user", "list", "1"]));
     assert!(
         users
             .lines()
@@ -68,29 +73,38 @@ async fn every_catalog_command_runs_on_the_simulator() {
         "{users}"
     );
     // LAN settings, read back by lan print.
-    stdout(&ours(&ep, &["lan", "set", "1", "vlan", "id", "100"]));
-    stdout(&ours(&ep, &["lan", "set", "1", "ipsrc", "dhcp"]));
-    let lan = stdout(&ours(&ep, &["lan", "print", "1"]));
+    stdout(&ours(
+        &cache,
+        &ep,
+        &["lan", "set", "1", "vlan", "id", "100"],
+    ));
+    stdout(&ours(&cache, &ep, &["lan", "set", "1", "ipsrc", "dhcp"]));
+    let lan = stdout(&ours(&cache, &ep, &["lan", "print", "1"]));
     assert!(lan.contains("802.1q VLAN ID          : 100"), "{lan}");
     assert!(
         lan.contains("IP Address Source       : DHCP Address"),
         "{lan}"
     );
-    stdout(&ours(&ep, &["lan", "set", "1", "vlan", "id", "off"]));
+    stdout(&ours(
+        &cache,
+        &ep,
+        &["lan", "set", "1", "vlan", "id", "off"],
+    ));
     assert!(
-        stdout(&ours(&ep, &["lan", "print", "1"])).contains("802.1q VLAN ID          : Disabled")
+        stdout(&ours(&cache, &ep, &["lan", "print", "1"]))
+            .contains("802.1q VLAN ID          : Disabled")
     );
     // A bad value is refused before any traffic.
-    let bad = ours(&ep, &["lan", "set", "1", "vlan", "id", "5000"]);
+    let bad = ours(&cache, &ep, &["lan", "set", "1", "vlan", "id", "5000"]);
     assert_eq!(bad.status.code(), Some(2));
     // The SEL cleared: nothing left to list.
     assert_eq!(
-        stdout(&ours(&ep, &["sel", "clear"])),
+        stdout(&ours(&cache, &ep, &["sel", "clear"])),
         "Clearing SEL.  Please allow a few seconds to erase.\n"
     );
-    assert!(stdout(&ours(&ep, &["sel", "info"])).contains("Entries          : 0\n"));
+    assert!(stdout(&ours(&cache, &ep, &["sel", "info"])).contains("Entries          : 0\n"));
     // JSON is typed: sensor values, units and statuses.
-    let json = ours(&ep, &["--output", "json", "sensor", "list"]);
+    let json = ours(&cache, &ep, &["--output", "json", "sensor", "list"]);
     let v: serde_json::Value = serde_json::from_str(stdout(&json).lines().next().unwrap()).unwrap();
     let fan = &v["result"]["sensors"][0];
     assert_eq!(fan["name"], "Fan2A");
@@ -101,6 +115,10 @@ async fn every_catalog_command_runs_on_the_simulator() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
+    let cache = ScratchDir::new(
+        "catalog-sim-cache",
+        "power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done",
+    );
     let mut config = HostConfig::numbered(0);
     config.faults.power_off_drops = true;
     let sim = Simulator::builder()
@@ -111,7 +129,7 @@ async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
         .unwrap();
     let both = sim.endpoints();
     // Two hosts without --yes: refused before any traffic.
-    let o = ours(&both, &["chassis", "power", "off"]);
+    let o = ours(&cache, &both, &["chassis", "power", "off"]);
     assert_eq!(
         o.status.code(),
         Some(2),
@@ -122,6 +140,7 @@ async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
     assert!(sim.host(0).bmc.power_on());
     // The first host goes down with its connection; the second answers. Both are done.
     let o = ours(
+        &cache,
         &both,
         &["--output", "json", "chassis", "power", "off", "--yes"],
     );
@@ -136,13 +155,17 @@ async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
     assert!(!sim.host(0).bmc.power_on());
     assert!(!sim.host(1).bmc.power_on());
     // One host: no --yes needed, and ipmitool's words.
-    let o = ours(&both[1..], &["chassis", "power", "on"]);
+    let o = ours(&cache, &both[1..], &["chassis", "power", "on"]);
     assert_eq!(stdout(&o), "Chassis Power Control: Up/On\n");
     assert!(sim.host(1).bmc.power_on());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn correlate_verify_proves_which_bmc_is_whose() {
+    let cache = ScratchDir::new(
+        "catalog-sim-cache",
+        "correlate_verify_proves_which_bmc_is_whose",
+    );
     let mut other = HostConfig::numbered(1);
     other.smbios_uuid = HostConfig::numbered(77).smbios_uuid;
     let sim = Simulator::builder()
@@ -152,14 +175,18 @@ async fn correlate_verify_proves_which_bmc_is_whose() {
         .await
         .unwrap();
     let both = sim.endpoints();
-    let one = ours(&both[..1], &["correlate", "--verify"]);
+    let one = ours(&cache, &both[..1], &["correlate", "--verify"]);
     let text = stdout(&one);
     assert!(
         text.contains("GUID Check        : match (SMBIOS byte order)"),
         "{text}"
     );
     // The fleet: the second host's BMC is flagged, its row still shown, and the run exits 1.
-    let o = ours(&both, &["--output", "json", "correlate", "--verify"]);
+    let o = ours(
+        &cache,
+        &both,
+        &["--output", "json", "correlate", "--verify"],
+    );
     assert_eq!(o.status.code(), Some(1));
     let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -177,8 +204,9 @@ async fn correlate_verify_proves_which_bmc_is_whose() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulators_bmc_audits_clean() {
+    let cache = ScratchDir::new("catalog-sim-cache", "the_simulators_bmc_audits_clean");
     let sim = Simulator::builder().hosts(1).start().await.unwrap();
-    let o = ours(&sim.endpoints(), &["audit"]);
+    let o = ours(&cache, &sim.endpoints(), &["audit"]);
     let text = stdout(&o);
     assert!(text.ends_with("0 high, 0 medium, 1 low\n"), "{text}");
     assert!(text.contains("RMCP+ cipher suites offered: 3,17"), "{text}");
@@ -190,6 +218,10 @@ async fn the_simulators_bmc_audits_clean() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn correlate_writes_a_prometheus_file_sd_of_the_bmcs() {
+    let cache = ScratchDir::new(
+        "catalog-sim-cache",
+        "correlate_writes_a_prometheus_file_sd_of_the_bmcs",
+    );
     let mut broken = HostConfig::numbered(2);
     broken.faults.no_ipmi_driver = true;
     let sim = Simulator::builder()
@@ -200,7 +232,7 @@ async fn correlate_writes_a_prometheus_file_sd_of_the_bmcs() {
         .await
         .unwrap();
     let eps = sim.endpoints();
-    let o = ours(&eps, &["--output", "prometheus-sd", "correlate"]);
+    let o = ours(&cache, &eps, &["--output", "prometheus-sd", "correlate"]);
     // The host without a BMC driver fails (exit 1, named on stderr) and has no target group.
     assert_eq!(o.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -216,16 +248,28 @@ async fn correlate_writes_a_prometheus_file_sd_of_the_bmcs() {
         assert_eq!(g["labels"]["bmc_mac"].as_str().unwrap().len(), 17, "{g}");
     }
     // Only correlate knows BMC addresses.
-    let o = ours(&eps[..1], &["--output", "prometheus-sd", "mc", "info"]);
+    let o = ours(
+        &cache,
+        &eps[..1],
+        &["--output", "prometheus-sd", "mc", "info"],
+    );
     assert_eq!(o.status.code(), Some(2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn correlate_reads_one_known_channel_when_told() {
+    let cache = ScratchDir::new(
+        "catalog-sim-cache",
+        "correlate_reads_one_known_channel_when_told",
+    );
     let sim = Simulator::builder().hosts(2).start().await.unwrap();
     let eps = sim.endpoints();
-    let scan = ours(&eps, &["--output", "json", "correlate"]);
-    let one = ours(&eps, &["--output", "json", "correlate", "--channel", "1"]);
+    let scan = ours(&cache, &eps, &["--output", "json", "correlate"]);
+    let one = ours(
+        &cache,
+        &eps,
+        &["--output", "json", "correlate", "--channel", "1"],
+    );
     let rows = |o: &std::process::Output| -> Vec<serde_json::Value> {
         stdout(o)
             .lines()
@@ -235,7 +279,7 @@ async fn correlate_reads_one_known_channel_when_told() {
     // The simulated BMC's LAN is channel 1: the same answer without the scan.
     assert_eq!(rows(&scan), rows(&one));
     // A channel that is not a LAN channel is an error for each host, named.
-    let o = ours(&eps[..1], &["correlate", "--channel", "2"]);
+    let o = ours(&cache, &eps[..1], &["correlate", "--channel", "2"]);
     assert_eq!(o.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -244,10 +288,11 @@ async fn correlate_reads_one_known_channel_when_told() {
     );
     // Not a channel number at all: refused before any traffic (exit 2); hex is a number.
     for bad in ["0", "12", "255", "x"] {
-        let o = ours(&eps[..1], &["correlate", "--channel", bad]);
+        let o = ours(&cache, &eps[..1], &["correlate", "--channel", bad]);
         assert_eq!(o.status.code(), Some(2), "{bad}");
     }
     let hex = ours(
+        &cache,
         &eps[..1],
         &["--output", "json", "correlate", "--channel", "0x01"],
     );

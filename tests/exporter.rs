@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::ScratchDir;
 use common::ipmi_sim::{peers_present, start_catalog_sim};
 use common::prometheus::{self as prom, Prometheus, http_get, parse};
 use winrm_ipmi::Client;
@@ -23,6 +24,8 @@ use winrm_ipmi::sim::{HostConfig, Simulator};
 struct OurExporter {
     child: Child,
     port: u16,
+    /// Its sensor-record cache, removed after it (for [`our_exporter`]'s).
+    cache: Option<ScratchDir>,
 }
 
 impl Drop for OurExporter {
@@ -36,13 +39,15 @@ impl Drop for OurExporter {
 fn our_exporter(args: &[&str]) -> OurExporter {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_winrm-ipmi"));
     cmd.args(["-U", "Administrator", "exporter", "--listen", "127.0.0.1:0"])
-        .args(args)
-        // The sensor-record cache on, in a directory of this test run's own.
-        .env(
-            "XDG_CACHE_HOME",
-            std::env::temp_dir().join(format!("winrm-ipmi-exporter-cache-{}", std::process::id())),
-        );
-    start_exporter(cmd)
+        .args(args);
+    // The sensor-record cache on, in a directory of this exporter's own.
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let cache = ScratchDir::new("exporter-cache", &n.to_string());
+    cmd.env("XDG_CACHE_HOME", &cache);
+    let mut exporter = start_exporter(cmd);
+    exporter.cache = Some(cache);
+    exporter
 }
 
 /// Starts `cmd` (an exporter listening on port 0) and reads the port it prints.
@@ -61,7 +66,11 @@ fn start_exporter(mut cmd: Command) -> OurExporter {
         .read_line(&mut line)
         .unwrap();
     let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    OurExporter { child, port }
+    OurExporter {
+        child,
+        port,
+        cache: None,
+    }
 }
 
 fn ipmi_exporter_present() -> bool {
@@ -113,8 +122,8 @@ async fn the_same_families_labels_and_values_as_ipmi_exporter() {
         .await
         .unwrap();
     // The same collectors as theirs, and the LAN configuration only we can give.
-    let config =
-        std::env::temp_dir().join(format!("winrm-ipmi-exporter-{}.yml", std::process::id()));
+    let dir = ScratchDir::new("exporter-config", "compare");
+    let config = dir.join("exporter.yml");
     std::fs::write(
         &config,
         "modules:\n  default:\n    user: Administrator\n    password_env: WINRM_PASSWORD\n    timeout: 10000\n    collectors: [ipmi, bmc, chassis, dcmi, sel, lan]\n",
@@ -542,7 +551,8 @@ async fn a_host_that_goes_down_during_the_sensor_reads_is_down_not_nan() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_password_is_logged_by_target_never_shown() {
     let sim = Simulator::builder().hosts(1).start().await.unwrap();
-    let log = std::env::temp_dir().join(format!("winrm-ipmi-exporter-log-{}", std::process::id()));
+    let dir = ScratchDir::new("exporter-log", "refused");
+    let log = dir.join("stderr");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_winrm-ipmi"));
     cmd.args(["-U", "Administrator", "exporter", "--listen", "127.0.0.1:0"])
         .env("WINRM_PASSWORD", "Wr0ng-S3cret!")
@@ -558,7 +568,6 @@ async fn a_refused_password_is_logged_by_target_never_shown() {
     assert!(own.keys().any(|k| k.contains("kind=\"auth\"")), "{own:?}");
     drop(exporter);
     let logged = std::fs::read_to_string(&log).unwrap();
-    let _ = std::fs::remove_file(&log);
     assert!(
         logged.contains("scrape failed") && logged.contains(&sim.endpoints()[0]),
         "{logged}"
@@ -573,8 +582,7 @@ async fn prometheus_scrapes_over_tls_with_basic_auth() {
         return;
     }
     let sim = Simulator::builder().hosts(1).start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("winrm-ipmi-web-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("web-tls", "exporter");
     // The exporter's certificate (127.0.0.1 and localhost), and a web config in
     // exporter-toolkit's format: "s3cret" hashed by libxcrypt's bcrypt.
     let cert =

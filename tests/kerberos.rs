@@ -12,35 +12,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use common::kdc::{self, ALICE, Kdc};
+use common::{PeerProcess, ScratchDir};
 
 /// The Python WinRM peer, accepting Kerberos with `keytab` (and NTLM for TESTDOM\alice).
 struct Peer {
-    child: Child,
+    process: PeerProcess,
     port: u16,
-    dir: PathBuf,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 impl Peer {
     fn start(py: &Path, kdc: &Kdc, name: &str, keytab: &str, opts: &[&str]) -> Peer {
-        let dir =
-            std::env::temp_dir().join(format!("winrm-ipmi-krbpeer-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = ScratchDir::new("krbpeer", name);
         std::fs::write(
             dir.join("users"),
             "TESTDOM:alice:Passw0rd!\n:alice@WINRM.TEST:Passw0rd!\n",
         )
         .unwrap();
         let portfile = dir.join("port");
-        let child = Command::new(py)
+        let mut command = Command::new(py);
+        command
             .arg(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/tests/peers/winrm_server.py"
@@ -58,19 +48,17 @@ impl Peer {
             .env(
                 "KRB5CCNAME",
                 format!("FILE:{}", dir.join("peer-ccache").display()),
-            )
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
+            );
+        let process = PeerProcess::spawn(command, dir);
         let port = common::wait_for_file(&portfile, "the peer")
             .trim()
             .parse()
             .unwrap();
-        Peer { child, port, dir }
+        Peer { process, port }
     }
 
     fn log(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(self.dir.join("log.jsonl"))
+        std::fs::read_to_string(self.process.dir.join("log.jsonl"))
             .unwrap_or_default()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -94,7 +82,7 @@ impl Peer {
     }
 
     fn certificate_sha256(&self) -> String {
-        let pem = std::fs::read_to_string(self.dir.join("port.cert.pem")).unwrap();
+        let pem = std::fs::read_to_string(self.process.dir.join("port.cert.pem")).unwrap();
         let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         use base64::Engine;
         let der = base64::engine::general_purpose::STANDARD

@@ -5,39 +5,29 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use common::python_with;
+use common::{PeerProcess, ScratchDir, python_with};
 use winrm_ipmi::auth::{Flow, Password};
 use winrm_ipmi::ipmi::app::GetDeviceId;
 use winrm_ipmi::ipmi::{self, CompletionCode, IpmiError, NetFn, RawRequest};
 use winrm_ipmi::{Client, Error, ErrorKind};
 
 struct Server {
-    child: Child,
+    process: PeerProcess,
     port: u16,
     log: PathBuf,
-    dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 impl Server {
     fn start(python: &std::path::Path, name: &str, opts: &[&str]) -> Server {
-        let dir = std::env::temp_dir().join(format!("winrm-ipmi-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = ScratchDir::new("peer", name);
         let users = dir.join("users");
         std::fs::write(&users, "TESTDOM:alice:Passw0rd!\n").unwrap();
         let (portfile, log) = (dir.join("port"), dir.join("log.jsonl"));
-        let child = Command::new(python)
+        let mut command = Command::new(python);
+        command
             .arg(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/tests/peers/winrm_server.py"
@@ -45,27 +35,13 @@ impl Server {
             .arg(&portfile)
             .arg(&log)
             .args(opts)
-            .env("NTLM_USER_FILE", &users)
-            .stdin(Stdio::null())
-            .spawn()
+            .env("NTLM_USER_FILE", &users);
+        let process = PeerProcess::spawn(command, dir);
+        let port = common::wait_for_file(&portfile, "the server")
+            .trim()
+            .parse()
             .unwrap();
-        let start = Instant::now();
-        let port = loop {
-            if let Ok(p) = std::fs::read_to_string(&portfile) {
-                break p.trim().parse().unwrap();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Server {
-            child,
-            port,
-            log,
-            dir,
-        }
+        Server { process, port, log }
     }
 
     fn client(&self, password: &str) -> Client {
@@ -448,7 +424,7 @@ mod https {
     use winrm_ipmi::transport::tls;
 
     fn cert_path(server: &Server) -> PathBuf {
-        server.dir.join("port.cert.pem")
+        server.process.dir.join("port.cert.pem")
     }
 
     fn thumbprint(server: &Server) -> String {
@@ -587,7 +563,7 @@ mod https {
         let Some(py) = python_with("cryptography", "certificate authentication") else {
             return;
         };
-        let certs = std::env::temp_dir().join(format!("winrm-ipmi-certs-{}", std::process::id()));
+        let certs = ScratchDir::new("certs", "client-auth");
         let (alice, mallory) = (certs.join("alice"), certs.join("mallory"));
         for (dir, upn) in [
             (&alice, "alice@testdom.test"),
@@ -665,7 +641,6 @@ mod https {
             log.contains("\"upn\": \"alice@testdom.test\", \"mapped\": true"),
             "{log}"
         );
-        let _ = std::fs::remove_dir_all(&certs);
     }
 
     #[tokio::test]
@@ -695,7 +670,8 @@ async fn basic_over_https_and_its_refusals() {
     };
     let server = Server::start(&py, "basic", &["--tls", "256"]);
     let der =
-        rustls_pki_types::pem::PemObject::from_pem_file(server.dir.join("port.cert.pem")).unwrap();
+        rustls_pki_types::pem::PemObject::from_pem_file(server.process.dir.join("port.cert.pem"))
+            .unwrap();
     let pin =
         winrm_ipmi::transport::tls::thumbprint(rustls_pki_types::CertificateDer::as_ref(&der));
     let url = format!("https://127.0.0.1:{}/wsman", server.port);

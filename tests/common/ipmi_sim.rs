@@ -1,13 +1,13 @@
 //! OpenIPMI's ipmi_sim as a test peer, and ipmitool against it.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use super::{PeerProcess, ScratchDir};
 use std::time::{Duration, Instant};
 
 pub struct IpmiSim {
-    child: Child,
+    process: PeerProcess,
     pub port: u16,
-    dir: PathBuf,
 }
 
 #[cfg(feature = "sim")]
@@ -22,14 +22,6 @@ impl IpmiSim {
             password: winrm_ipmi::auth::Password::new("adminpass"),
         });
         host
-    }
-}
-
-impl Drop for IpmiSim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -93,8 +85,7 @@ fn start_with(conf: &str, emu: &str) -> IpmiSim {
         .local_addr()
         .unwrap()
         .port();
-    let dir =
-        std::env::temp_dir().join(format!("winrm-ipmi-ipmisim-{}-{port}", std::process::id()));
+    let dir = ScratchDir::new("ipmisim", &port.to_string());
     std::fs::create_dir_all(dir.join("state")).unwrap();
     let peers = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/ipmi_sim");
     let conf = std::fs::read_to_string(format!("{peers}/{conf}"))
@@ -102,7 +93,8 @@ fn start_with(conf: &str, emu: &str) -> IpmiSim {
         .replace("@PORT@", &port.to_string())
         .replace("@DIR@", &dir.display().to_string());
     std::fs::write(dir.join("lan.conf"), conf).unwrap();
-    let child = Command::new("ipmi_sim")
+    let mut command = Command::new("ipmi_sim");
+    command
         .arg("-c")
         .arg(dir.join("lan.conf"))
         .arg("-f")
@@ -110,12 +102,12 @@ fn start_with(conf: &str, emu: &str) -> IpmiSim {
         .arg("-s")
         .arg(dir.join("state"))
         .arg("-n")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let sim = IpmiSim { child, port, dir };
+        .stderr(Stdio::null());
+    let sim = IpmiSim {
+        process: PeerProcess::spawn(command, dir),
+        port,
+    };
     let start = Instant::now();
     loop {
         if ipmitool(&sim, &["raw".into(), "0x06".into(), "0x01".into()])

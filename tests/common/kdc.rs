@@ -4,8 +4,9 @@
 //! processes that use it get `KRB5_CONFIG` and friends from [`Kdc::env`].
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+
+use super::{PeerProcess, ScratchDir};
 
 /// The realm.
 pub const REALM: &str = "WINRM.TEST";
@@ -19,19 +20,10 @@ pub const ADMINISTRATOR: (&str, &str) = ("administrator", "Adm1n-Passw0rd!");
 
 /// A running KDC and its files.
 pub struct Kdc {
-    child: Child,
+    /// The KDC; its directory is the realm's: krb5.conf, keytabs, ccaches.
+    process: PeerProcess,
     /// The KDC's port on 127.0.0.1.
     pub port: u16,
-    /// The realm's directory: krb5.conf, keytabs, ccaches.
-    pub dir: PathBuf,
-}
-
-impl Drop for Kdc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// Whether the KDC tools are installed; without them the test prints SKIP (and fails under CI).
@@ -55,10 +47,7 @@ impl Kdc {
     /// Creates the realm: alice (password), svc (client keytab), administrator (password),
     /// and the service `HTTP/localhost` (keytab `service.keytab`); starts the KDC.
     pub fn start(name: &str) -> Kdc {
-        let dir =
-            std::env::temp_dir().join(format!("winrm-ipmi-kdc-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = ScratchDir::new("kdc", name);
         let port = super::free_port();
         let d = dir.display();
         std::fs::write(
@@ -113,30 +102,25 @@ impl Kdc {
         q(format!("ktadd -k {d}/service.keytab HTTP/localhost"));
         q(format!("ktadd -k {d}/other.keytab HTTP/other.winrm.test"));
         q(format!("ktadd -k {d}/client.keytab {SVC}"));
-        let child = Command::new("/usr/sbin/krb5kdc")
+        let mut command = Command::new("/usr/sbin/krb5kdc");
+        command
             .args(["-n", "-P"])
             .arg(dir.join("kdc.pid"))
             .env("KRB5_CONFIG", dir.join("krb5.conf"))
             .env("KRB5_KDC_PROFILE", dir.join("kdc.conf"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start krb5kdc");
-        let kdc = Kdc { child, port, dir };
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "the KDC did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            .stderr(Stdio::null());
+        let kdc = Kdc {
+            process: PeerProcess::spawn(command, dir),
+            port,
+        };
+        super::wait_for_port(port, "the KDC");
         kdc
     }
 
     /// A file in the realm's directory.
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
+        self.process.dir.join(name)
     }
 
     /// The environment every process using the realm gets: its krb5.conf, and a ccache of

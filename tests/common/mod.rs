@@ -7,8 +7,77 @@ pub mod kdc;
 pub mod prometheus;
 pub mod tinyproxy;
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A fresh, empty directory of this test process's own, removed with everything in it when
+/// dropped: a test leaves nothing behind in the temporary directory.
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// `winrm-ipmi-{kind}-{name}-{pid}` in the temporary directory (`kind`: what it holds;
+    /// `name`: which test), emptied first if a crashed run left it.
+    pub fn new(kind: &str, name: &str) -> ScratchDir {
+        let dir =
+            std::env::temp_dir().join(format!("winrm-ipmi-{kind}-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        ScratchDir(dir)
+    }
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for ScratchDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for ScratchDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A peer's process and its own directory, both gone when this drops: the process is killed and
+/// waited for (by PID), then the directory is removed.
+pub struct PeerProcess {
+    child: Child,
+    /// The peer's files: configuration, logs, state.
+    pub dir: ScratchDir,
+}
+
+impl PeerProcess {
+    /// Starts `command` (no stdin; its output as the command sets it) as the peer whose files
+    /// are in `dir`.
+    pub fn spawn(mut command: Command, dir: ScratchDir) -> PeerProcess {
+        let child = command
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {:?}: {e}", command.get_program()));
+        PeerProcess { child, dir }
+    }
+}
+
+impl Drop for PeerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // `dir` is dropped after this, when the process can no longer write to it.
+    }
+}
 
 /// The Python in `.venv` (made by `scripts/peers.sh`) if it can import `module`.
 ///

@@ -3,8 +3,9 @@
 //! stopped by PID.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use super::{PeerProcess, ScratchDir};
 
 /// `family{label="v",...}` → value (NaN kept as NaN).
 pub type Samples = BTreeMap<String, f64>;
@@ -103,30 +104,20 @@ pub fn present(test: &str) -> bool {
 
 /// A running Prometheus.
 pub struct Prometheus {
-    child: Child,
+    process: PeerProcess,
     /// Its HTTP port on 127.0.0.1.
     pub port: u16,
-    dir: PathBuf,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 impl Prometheus {
     /// Starts Prometheus with this configuration (YAML) and an empty storage directory.
     pub fn start(name: &str, config: &str) -> Prometheus {
-        let dir =
-            std::env::temp_dir().join(format!("winrm-ipmi-prom-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = ScratchDir::new("prom", name);
         std::fs::create_dir_all(dir.join("data")).unwrap();
         std::fs::write(dir.join("prometheus.yml"), config).unwrap();
         let port = super::free_port();
-        let child = Command::new("/usr/bin/prometheus")
+        let mut command = Command::new("/usr/bin/prometheus");
+        command
             .arg(format!(
                 "--config.file={}",
                 dir.join("prometheus.yml").display()
@@ -137,10 +128,11 @@ impl Prometheus {
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start prometheus");
-        let p = Prometheus { child, port, dir };
+            .stderr(Stdio::null());
+        let p = Prometheus {
+            process: PeerProcess::spawn(command, dir),
+            port,
+        };
         super::wait_for_port(port, "prometheus");
         p
     }

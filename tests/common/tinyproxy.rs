@@ -1,29 +1,21 @@
 //! A real HTTP proxy for the tests: Debian's tinyproxy (installed by `scripts/peers.sh`),
 //! started on 127.0.0.1 with a free port and its own configuration and log, stopped by PID.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use super::{PeerProcess, ScratchDir};
 
 /// A running tinyproxy.
 pub struct TinyProxy {
-    child: Child,
+    process: PeerProcess,
     /// Its port on 127.0.0.1.
     pub port: u16,
-    dir: PathBuf,
-}
-
-impl Drop for TinyProxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 impl TinyProxy {
     /// The proxy's log (one line per request: `CONNECT ... 127.0.0.1:PORT`).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+        std::fs::read_to_string(self.process.dir.join("log")).unwrap_or_default()
     }
 
     /// `CONNECT` lines naming `target` in the log.
@@ -52,12 +44,7 @@ pub fn present(test: &str) -> bool {
 /// Starts tinyproxy; with `basic` it demands `user`/`password` (Basic).
 pub fn start(name: &str, basic: Option<(&str, &str)>) -> TinyProxy {
     let port = super::free_port();
-    let dir = std::env::temp_dir().join(format!(
-        "winrm-ipmi-tinyproxy-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("tinyproxy", name);
     // tinyproxy drops to `nobody`, which must be able to write its log.
     let _ = Command::new("chmod").arg("777").arg(&dir).status();
     let mut conf = format!(
@@ -71,15 +58,17 @@ pub fn start(name: &str, basic: Option<(&str, &str)>) -> TinyProxy {
     }
     let path = dir.join("tinyproxy.conf");
     std::fs::write(&path, conf).unwrap();
-    let child = Command::new("tinyproxy")
+    let mut command = Command::new("tinyproxy");
+    command
         .arg("-d")
         .arg("-c")
         .arg(&path)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tinyproxy");
-    let proxy = TinyProxy { child, port, dir };
+        .stderr(Stdio::null());
+    let proxy = TinyProxy {
+        process: PeerProcess::spawn(command, dir),
+        port,
+    };
     super::wait_for_port(port, "tinyproxy");
     proxy
 }
