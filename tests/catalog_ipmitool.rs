@@ -7,6 +7,7 @@
 mod common;
 
 use assert_cmd::Command;
+use common::ScratchDir;
 use common::ipmi_sim::{IpmiSim, ipmitool, peers_present, start_catalog_sim};
 use winrm_ipmi::sim::Simulator;
 
@@ -14,17 +15,7 @@ struct Bench {
     bmc: IpmiSim,
     _sim: Simulator,
     endpoint: String,
-    cache: tempdir::Dir,
-}
-
-mod tempdir {
-    /// A directory removed when dropped.
-    pub struct Dir(pub std::path::PathBuf);
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    cache: ScratchDir,
 }
 
 async fn bench(name: &str) -> Option<Bench> {
@@ -38,13 +29,11 @@ async fn bench(name: &str) -> Option<Bench> {
         .await
         .unwrap();
     let endpoint = sim.endpoints()[0].clone();
-    let cache =
-        std::env::temp_dir().join(format!("winrm-ipmi-sdrcache-{name}-{}", std::process::id()));
     Some(Bench {
         bmc,
         _sim: sim,
         endpoint,
-        cache: tempdir::Dir(cache),
+        cache: ScratchDir::new("sdrcache", name),
     })
 }
 
@@ -53,7 +42,7 @@ impl Bench {
         Command::cargo_bin("winrm-ipmi")
             .unwrap()
             .env("WINRM_PASSWORD", "Sim-Passw0rd!")
-            .env("XDG_CACHE_HOME", &self.cache.0)
+            .env("XDG_CACHE_HOME", &self.cache)
             .env("TZ", "UTC")
             .env("LC_ALL", "C")
             .args(["-H", &self.endpoint, "-U", "Administrator"])

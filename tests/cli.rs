@@ -1,7 +1,10 @@
 //! The CLI against the simulator: every command and output format, one host and 200 hosts,
 //! hosts that fail in each way the simulator can inject, and arguments refused before traffic.
 
+mod common;
+
 use assert_cmd::Command;
+use common::ScratchDir;
 use winrm_ipmi::ipmi::CompletionCode;
 use winrm_ipmi::sim::{HostConfig, Simulator};
 
@@ -161,7 +164,8 @@ async fn two_hundred_hosts_with_each_kind_of_failure() {
         .unwrap()
         .port();
     hosts.push(format!("127.0.0.1:{closed}"));
-    let file = std::env::temp_dir().join(format!("winrm-ipmi-fleet-{}", std::process::id()));
+    let dir = ScratchDir::new("cli", "fleet");
+    let file = dir.join("hosts");
     std::fs::write(
         &file,
         format!(
@@ -244,7 +248,6 @@ async fn two_hundred_hosts_with_each_kind_of_failure() {
             .contains("FAILED: no BMC on 127.0.0.1"),
         "{out}"
     );
-    let _ = std::fs::remove_file(&file);
 }
 
 #[test]
@@ -375,7 +378,8 @@ async fn shards_partition_the_fleet_and_hosts_stream_from_stdin() {
     let sim = Simulator::builder().hosts(30).start().await.unwrap();
     let hosts = sim.endpoints();
     let list = format!("# fleet\n{}\n", hosts.join("\n"));
-    let file = std::env::temp_dir().join(format!("winrm-ipmi-shard-{}", std::process::id()));
+    let dir = ScratchDir::new("cli", "shard");
+    let file = dir.join("hosts");
     std::fs::write(&file, &list).unwrap();
     let json_hosts = |out: &[u8]| -> Vec<String> {
         String::from_utf8_lossy(out)
@@ -439,7 +443,6 @@ async fn shards_partition_the_fleet_and_hosts_stream_from_stdin() {
     .unwrap();
     assert!(out.status.success());
     assert_eq!(json_hosts(&out.stdout), hosts, "streamed, in input order");
-    let _ = std::fs::remove_file(&file);
 }
 
 /// A host list from a pipe is read once, as it goes; an empty list is an error; a reader that
@@ -448,8 +451,8 @@ async fn shards_partition_the_fleet_and_hosts_stream_from_stdin() {
 async fn pipes_empty_lists_and_a_closed_output() {
     let sim = Simulator::builder().hosts(3).start().await.unwrap();
     let hosts = sim.endpoints();
-    let fifo = std::env::temp_dir().join(format!("winrm-ipmi-fifo-{}", std::process::id()));
-    let _ = std::fs::remove_file(&fifo);
+    let dir = ScratchDir::new("cli", "fifo");
+    let fifo = dir.join("hosts");
     assert!(
         std::process::Command::new("mkfifo")
             .arg(&fifo)
@@ -475,7 +478,6 @@ async fn pipes_empty_lists_and_a_closed_output() {
     .await
     .unwrap();
     writer.join().unwrap();
-    let _ = std::fs::remove_file(&fifo);
     assert!(
         out.status.success(),
         "{}",

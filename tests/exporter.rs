@@ -11,9 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::ScratchDir;
 use common::ipmi_sim::{peers_present, start_catalog_sim};
 use common::prometheus::{self as prom, Prometheus, http_get, parse};
+use common::{PeerProcess, ScratchDir};
 use winrm_ipmi::Client;
 use winrm_ipmi::auth::Password;
 use winrm_ipmi::exporter::{Exporter, Module, TargetFilter};
@@ -91,7 +91,7 @@ async fn the_same_families_labels_and_values_as_ipmi_exporter() {
     let bmc = start_catalog_sim();
     // ipmi_exporter 1.6.1 (FreeIPMI over RMCP+) on the ipmi_sim. ipmi_sim opens sessions at
     // privilege 0, which FreeIPMI refuses without its `opensesspriv` workaround.
-    let dir = std::env::temp_dir().join(format!("winrm-ipmi-ipmiexp-{}", std::process::id()));
+    let dir = ScratchDir::new("ipmiexp", "compare");
     std::fs::create_dir_all(dir.join("tmp")).unwrap();
     std::fs::write(
         dir.join("ipmi_exporter.yml"),
@@ -99,7 +99,8 @@ async fn the_same_families_labels_and_values_as_ipmi_exporter() {
     )
     .unwrap();
     let port = common::free_port();
-    let mut theirs = Command::new("/usr/bin/prometheus-ipmi-exporter")
+    let mut command = Command::new("/usr/bin/prometheus-ipmi-exporter");
+    command
         .arg(format!(
             "--config.file={}",
             dir.join("ipmi_exporter.yml").display()
@@ -107,14 +108,11 @@ async fn the_same_families_labels_and_values_as_ipmi_exporter() {
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .env("TMPDIR", dir.join("tmp"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    let theirs = PeerProcess::spawn(command, dir);
     common::wait_for_port(port, "ipmi_exporter");
     let their_text = http_get(port, &format!("/ipmi?target=127.0.0.1:{}", bmc.port)).await;
-    let _ = theirs.kill();
-    let _ = theirs.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(theirs);
     // Ours: a simulated Windows host whose IPMI driver forwards to the same ipmi_sim.
     let sim = Simulator::builder()
         .host(bmc.windows_host())
@@ -643,7 +641,6 @@ async fn prometheus_scrapes_over_tls_with_basic_auth() {
     let up = p.query("ipmi_up{job=\"good\",collector=\"ipmi\"}").await;
     assert_eq!(up.len(), 1);
     assert_eq!(up[0].1, 1.0);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

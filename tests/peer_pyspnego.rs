@@ -7,7 +7,7 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use common::{hex, python_with, unhex};
+use common::{ScratchDir, hex, python_with, unhex};
 use winrm_ipmi::auth::ntlm::{
     ChannelBindings, InitiatorOptions, NtlmError, NtlmInitiator, SessionSecurity,
 };
@@ -20,25 +20,17 @@ struct Acceptor {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
-    _users: tempfile_path::TempFile,
-}
-
-mod tempfile_path {
-    pub struct TempFile(pub std::path::PathBuf);
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
+    /// The acceptor's user file (its directory goes after the process).
+    _dir: ScratchDir,
 }
 
 impl Acceptor {
     fn start(python: &std::path::Path, cbt: Option<&[u8]>) -> Acceptor {
-        let users = std::env::temp_dir().join(format!(
-            "winrm-ipmi-ntlm-users-{}-{}",
-            std::process::id(),
-            rand_suffix()
-        ));
+        // Tests run acceptors in parallel: each has a directory of its own.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = ScratchDir::new("ntlm-acceptor", &n.to_string());
+        let users = dir.join("users");
         std::fs::write(&users, USERS).unwrap();
         let mut cmd = Command::new(python);
         cmd.arg(concat!(
@@ -60,7 +52,7 @@ impl Acceptor {
             child,
             stdin,
             stdout,
-            _users: tempfile_path::TempFile(users),
+            _dir: dir,
         }
     }
 
@@ -77,13 +69,6 @@ impl Drop for Acceptor {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64
 }
 
 fn initiator(account: &str, password: &str, cbt: Option<&[u8]>) -> NtlmInitiator {

@@ -9,7 +9,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::tinyproxy;
+use common::{PeerProcess, ScratchDir, tinyproxy};
 use winrm_ipmi::auth::Password;
 use winrm_ipmi::ipmi::{self, app::GetDeviceId};
 use winrm_ipmi::sim::Simulator;
@@ -56,12 +56,11 @@ async fn https_with_a_pin_and_channel_bindings_inside_the_tunnel() {
     }
     let proxy = tinyproxy::start("https", None);
     // The independent WinRM peer over TLS, requiring channel bindings to its certificate.
-    let dir = std::env::temp_dir().join(format!("winrm-ipmi-proxy-https-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("proxy", "https");
     std::fs::write(dir.join("users"), "TESTDOM:alice:Passw0rd!\n").unwrap();
     let portfile = dir.join("port");
-    let mut peer = Command::new(&py)
+    let mut command = Command::new(&py);
+    command
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/peers/winrm_server.py"
@@ -69,16 +68,13 @@ async fn https_with_a_pin_and_channel_bindings_inside_the_tunnel() {
         .arg(&portfile)
         .arg(dir.join("log.jsonl"))
         .args(["--tls", "256"])
-        .env("NTLM_USER_FILE", dir.join("users"))
-        .spawn()
+        .env("NTLM_USER_FILE", dir.join("users"));
+    let peer = PeerProcess::spawn(command, dir);
+    let port: u16 = common::wait_for_file(&portfile, "the WinRM peer")
+        .trim()
+        .parse()
         .unwrap();
-    let port: u16 = loop {
-        if let Ok(p) = std::fs::read_to_string(&portfile) {
-            break p.trim().parse().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let pem = std::fs::read_to_string(dir.join("port.cert.pem")).unwrap();
+    let pem = std::fs::read_to_string(peer.dir.join("port.cert.pem")).unwrap();
     let der = rustls_pki_types::pem::PemObject::from_pem_slice(pem.as_bytes()).unwrap();
     let pin =
         winrm_ipmi::transport::tls::thumbprint(rustls_pki_types::CertificateDer::as_ref(&der));
@@ -94,9 +90,7 @@ async fn https_with_a_pin_and_channel_bindings_inside_the_tunnel() {
         ipmi::execute(&bmc, GetDeviceId).await
     }
     .await;
-    let _ = peer.kill();
-    let _ = peer.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(peer);
     assert_eq!(result.unwrap().firmware_revision(), "9.08");
     assert_eq!(
         proxy.connects_to(&format!("127.0.0.1:{port}")),

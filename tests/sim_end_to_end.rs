@@ -290,8 +290,7 @@ async fn https_with_pinning_ca_file_and_refusal() {
         "18:66:da:00:00:01"
     );
 
-    let dir = std::env::temp_dir().join(format!("winrm-ipmi-simca-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::ScratchDir::new("sim", "ca-file");
     let ca = dir.join("sim.pem");
     std::fs::write(&ca, sim.certificate_pem().unwrap()).unwrap();
     let with_ca = Client::builder(&url)
@@ -301,7 +300,6 @@ async fn https_with_pinning_ca_file_and_refusal() {
         .build()
         .unwrap();
     assert!(with_ca.ipmi().await.is_ok());
-    let _ = std::fs::remove_dir_all(&dir);
 
     let untrusted = Client::builder(&url)
         .credentials("Administrator", Password::new("Sim-Passw0rd!"))
@@ -434,7 +432,7 @@ async fn certificate_authentication_on_the_simulator() {
     else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("winrm-ipmi-simcert-{}", std::process::id()));
+    let dir = common::ScratchDir::new("sim", "client-certs");
     let make = |name: &str, upn: &str| {
         let d = dir.join(name);
         std::fs::create_dir_all(&d).unwrap();
@@ -501,5 +499,4 @@ async fn certificate_authentication_on_the_simulator() {
         .build()
         .unwrap();
     assert!(ntlm.ipmi().await.is_ok());
-    let _ = std::fs::remove_dir_all(&dir);
 }
