@@ -282,7 +282,8 @@ struct Inner {
     ctx: RequestContext,
     idle: Mutex<Vec<Connection>>,
     permits: Semaphore,
-    instance: OnceCell<IpmiInstance>,
+    /// The `Microsoft_IPMI` instance in use, and its `RequestResponse` method.
+    instance: OnceCell<(IpmiInstance, Arc<microsoft_ipmi::RequestResponseMethod>)>,
     retry: RetryPolicy,
     requests: AtomicU64,
     /// `config` with the captured flow, for a server that refused the piggybacked one.
@@ -495,9 +496,10 @@ impl Client {
     }
 
     /// The host's BMC, through `root/wmi:Microsoft_IPMI`. The class is enumerated once per
-    /// client; its `InstanceName` and `BMCAddress` are kept.
+    /// client; its `InstanceName` and `BMCAddress` are kept, with the `RequestResponse`
+    /// envelope's constant parts for it.
     pub async fn ipmi(&self) -> Result<IpmiBmc, Error> {
-        let instance = self
+        let (instance, method) = self
             .inner
             .instance
             .get_or_try_init(|| async {
@@ -515,20 +517,19 @@ impl Client {
                     }
                     Err(e) => return Err(e),
                 };
-                IpmiInstance::choose(&items).map_err(|e| self.reply_error(e))?.ok_or(Error::NoBmc {
+                let instance = IpmiInstance::choose(&items).map_err(|e| self.reply_error(e))?.ok_or(Error::NoBmc {
                     host,
                     detail: "root/wmi:Microsoft_IPMI has no instance; the IPMI driver found no BMC".into(),
-                })
+                })?;
+                let method = microsoft_ipmi::RequestResponseMethod::new(&self.inner.ctx, &instance);
+                Ok((instance, Arc::new(method)))
             })
             .await?
             .clone();
         Ok(IpmiBmc {
             bmc: Retrying::new(
                 MicrosoftIpmi {
-                    method: Arc::new(microsoft_ipmi::RequestResponseMethod::new(
-                        &self.inner.ctx,
-                        &instance,
-                    )),
+                    method,
                     client: self.clone(),
                     instance,
                 },

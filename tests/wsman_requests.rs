@@ -8,7 +8,7 @@ use winrm_ipmi::ipmi::{CompletionCode, NetFn, RawRequest, RawResponse};
 use winrm_ipmi::wmi::microsoft_ipmi::{self, IpmiInstance};
 use winrm_ipmi::wsman::server::parse_request;
 use winrm_ipmi::wsman::{
-    CimValue, EnumerateOptions, MessageId, Param, RequestContext, WsmanError, ns,
+    CimValue, EnumerateOptions, MessageId, Operation, Param, RequestContext, WsmanError, ns,
     parse_enumeration, parse_get, parse_identify, parse_invoke,
 };
 
@@ -50,42 +50,64 @@ fn get_device_id_envelope_is_exactly_this() {
 }
 
 #[test]
-fn an_instance_method_reused_builds_what_a_fresh_build_does() {
-    // A client keeps one RequestResponseMethod per instance; each of its requests must be the
-    // envelope built from nothing, with that request's own MessageID and parameters.
-    let ctx = RequestContext::new("http://host:5985/wsman")
+fn an_instance_method_reused_writes_each_request_whole_in_its_own_context() {
+    // A client keeps one RequestResponseMethod per instance, its constant parts written once;
+    // every request from it must be the whole envelope for that context and instance, with the
+    // request's own MessageID and parameters. Expected texts are written out here by hand.
+    let ctx = RequestContext::new("https://h.example:5986/wsman?x=1&y=2")
         .with_operation_timeout(Duration::from_millis(30_500))
+        .with_max_envelope_size(8192)
         .with_locale(Some("de-DE".into()));
-    let method = microsoft_ipmi::RequestResponseMethod::new(&ctx, &instance());
+    let instance = IpmiInstance::new("ROOT\\SYSTEM\\0001_0 <&>", 0x20);
+    let expected = |locale: &str, id: &MessageId, params: &str| {
+        [
+            &GET_DEVICE_ID[..GET_DEVICE_ID.find("<s:Header>").unwrap()],
+            "<s:Header><a:To>https://h.example:5986/wsman?x=1&amp;y=2</a:To>",
+            r#"<w:ResourceURI s:mustUnderstand="true">http://schemas.microsoft.com/wbem/wsman/1/wmi/root/wmi/Microsoft_IPMI</w:ResourceURI>"#,
+            r#"<a:ReplyTo><a:Address s:mustUnderstand="true">http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo>"#,
+            r#"<a:Action s:mustUnderstand="true">http://schemas.microsoft.com/wbem/wsman/1/wmi/root/wmi/Microsoft_IPMI/RequestResponse</a:Action>"#,
+            r#"<w:MaxEnvelopeSize s:mustUnderstand="true">8192</w:MaxEnvelopeSize>"#,
+            &format!("<a:MessageID>{id}</a:MessageID>"),
+            locale,
+            "<w:OperationTimeout>PT30.500S</w:OperationTimeout>",
+            r#"<w:SelectorSet><w:Selector Name="InstanceName">ROOT\SYSTEM\0001_0 &lt;&amp;&gt;</w:Selector></w:SelectorSet>"#,
+            "</s:Header><s:Body>",
+            r#"<m:RequestResponse_INPUT xmlns:m="http://schemas.microsoft.com/wbem/wsman/1/wmi/root/wmi/Microsoft_IPMI">"#,
+            params,
+            "</m:RequestResponse_INPUT></s:Body></s:Envelope>",
+        ]
+        .concat()
+    };
+    let de = r#"<w:Locale xml:lang="de-DE" s:mustUnderstand="false"/><p:DataLocale xml:lang="de-DE" s:mustUnderstand="false"/>"#;
     let requests = [
-        RawRequest::new(NetFn::App, 0x01, vec![]).unwrap(),
-        RawRequest::new(NetFn::Transport, 0x02, vec![1, 3, 0, 0])
-            .unwrap()
-            .with_responder(0x22),
-        RawRequest::new(NetFn::Storage, 0x43, vec![0, 0, 0xff, 0xff, 0, 0xff]).unwrap(),
+        (
+            RawRequest::new(NetFn::App, 0x01, vec![]).unwrap(),
+            "<m:NetworkFunction>6</m:NetworkFunction><m:Lun>0</m:Lun><m:ResponderAddress>32</m:ResponderAddress><m:Command>1</m:Command><m:RequestDataSize>0</m:RequestDataSize>",
+        ),
+        (
+            RawRequest::new(NetFn::Transport, 0x02, vec![1, 255])
+                .unwrap()
+                .with_responder(0x22),
+            "<m:NetworkFunction>12</m:NetworkFunction><m:Lun>0</m:Lun><m:ResponderAddress>34</m:ResponderAddress><m:Command>2</m:Command><m:RequestDataSize>2</m:RequestDataSize><m:RequestData>1</m:RequestData><m:RequestData>255</m:RequestData>",
+        ),
     ];
-    let mut seen = std::collections::HashSet::new();
-    for raw in &requests {
-        let id = MessageId::random();
-        let reused = method.request(raw, id);
-        let fresh = microsoft_ipmi::request_response(&ctx, &instance(), raw, id);
-        assert_eq!(reused.xml, fresh.xml);
-        assert_eq!(reused.message_id, Some(id));
-        assert_eq!(reused.resource_uri, fresh.resource_uri);
-        assert_eq!(reused.operation, fresh.operation);
-        assert!(
-            reused
-                .xml
-                .contains(&format!("<a:MessageID>{id}</a:MessageID>"))
-        );
-        assert!(seen.insert(reused.xml));
+    let method = microsoft_ipmi::RequestResponseMethod::new(&ctx, &instance);
+    let without_locale =
+        microsoft_ipmi::RequestResponseMethod::new(&ctx.clone().with_locale(None), &instance);
+    for _ in 0..2 {
+        for (raw, params) in &requests {
+            let id = MessageId::random();
+            let req = method.request(raw, id);
+            assert_eq!(req.xml, expected(de, &id, params));
+            assert_eq!(req.message_id, Some(id));
+            assert_eq!(req.resource_uri, microsoft_ipmi::RESOURCE_URI);
+            assert_eq!(req.operation, Operation::Invoke("RequestResponse".into()));
+            assert_eq!(
+                without_locale.request(raw, id).xml,
+                expected("", &id, params)
+            );
+        }
     }
-    // And the first is exactly the golden Get Device ID, with its ID and the default context.
-    let plain = microsoft_ipmi::RequestResponseMethod::new(
-        &RequestContext::new("http://host:5985/wsman"),
-        &instance(),
-    );
-    assert_eq!(plain.request(&requests[0], id()).xml, GET_DEVICE_ID);
 }
 
 #[test]

@@ -349,9 +349,10 @@ impl RequestContext {
         })
     }
 
-    /// Invoke with the input parameters written by `body`: the allocation-free path typed
-    /// bindings (like `Microsoft_IPMI`) use. Values written through [`MethodInput`] must already
-    /// be escaped (numbers need no escaping); parameter names must be XML names.
+    /// Invoke with the input parameters written by `body`, with no [`Param`] values built. For
+    /// one invocation; a binding that invokes one method on one instance again and again keeps
+    /// its [`InvokeTemplate`] instead. Values written through [`MethodInput`] must already be
+    /// escaped (numbers need no escaping); parameter names must be XML names.
     pub fn invoke_with(
         &self,
         resource_uri: &str,
