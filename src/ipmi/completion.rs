@@ -80,8 +80,12 @@ pub enum CompletionCode {
 pub enum CompletionClass {
     /// 00h.
     Success,
-    /// Worth retrying after a short wait: C0h, C3h, C4h, D0h, D1h, D2h.
+    /// Not carried out, and worth retrying after a short wait: C0h, C4h, D0h, D1h, D2h.
     Transient,
+    /// Perhaps carried out: the BMC timed out while processing the command and has no response
+    /// (C3h). Never re-sent unseen, since the command may have taken effect (a power cycle, a
+    /// SEL entry); the caller decides.
+    Indeterminate,
     /// The reservation is gone (C5h): reserve again, then retry.
     NeedsReservation,
     /// The request asked for more than the BMC can return or accept (C7h, C8h, CAh): retry with
@@ -271,8 +275,8 @@ impl CompletionCode {
         use CompletionCode::*;
         match self {
             Normal => CompletionClass::Success,
+            Timeout => CompletionClass::Indeterminate,
             NodeBusy
-            | Timeout
             | OutOfSpace
             | SdrRepositoryInUpdateMode
             | FirmwareUpdateMode
@@ -285,7 +289,8 @@ impl CompletionCode {
         }
     }
 
-    /// `true` where a plain retry after a wait may succeed (C0h, C3h, C4h, D0h–D2h).
+    /// `true` where the command was not carried out and a plain retry after a wait may succeed
+    /// (C0h, C4h, D0h–D2h). Not C3h: see [`CompletionClass::Indeterminate`].
     pub const fn is_transient(self) -> bool {
         matches!(self.class(), CompletionClass::Transient)
     }
@@ -477,9 +482,15 @@ mod tests {
 
     #[test]
     fn retry_classes() {
-        for b in [0xC0, 0xC3, 0xC4, 0xD0, 0xD1, 0xD2] {
+        for b in [0xC0, 0xC4, 0xD0, 0xD1, 0xD2] {
             assert!(CompletionCode::from_byte(b).is_transient(), "{b:#x}");
         }
+        // C3h: timed out while processing, so perhaps carried out; not a plain retry.
+        assert_eq!(
+            CompletionCode::from_byte(0xC3).class(),
+            CompletionClass::Indeterminate
+        );
+        assert!(!CompletionCode::from_byte(0xC3).is_transient());
         assert_eq!(
             CompletionCode::from_byte(0xC5).class(),
             CompletionClass::NeedsReservation

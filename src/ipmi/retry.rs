@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use super::{Bmc, RawRequest, RawResponse};
 
-/// Retries of IPMI requests answered with a transient completion code (C0h busy, C3h timeout,
-/// C4h out of space, D0h–D2h not ready): up to `attempts` tries in all, waiting `initial_backoff`,
-/// doubling up to `max_backoff`. C5h (reservation lost) is left to the procedure that holds the
-/// reservation.
+/// Retries of IPMI requests answered with a transient completion code (C0h busy, C4h out of
+/// space, D0h–D2h not ready: the command was not carried out): up to `attempts` tries in all,
+/// waiting `initial_backoff`, doubling up to `max_backoff`. C3h (timed out while processing) is
+/// never retried, since the command may have taken effect; C5h (reservation lost) is left to the
+/// procedure that holds the reservation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Tries in all (1 = no retry). Default 4.
@@ -79,17 +80,28 @@ mod tests {
     use crate::ipmi::{CompletionCode, IpmiError, NetFn};
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    /// Busy for the first `busy` requests, then answers.
+    /// Answers `code` to the first `busy` requests, then 00h.
     struct Busy {
         busy: u32,
         seen: AtomicU32,
+        code: u8,
+    }
+
+    impl Busy {
+        fn new(busy: u32, code: u8) -> Self {
+            Busy {
+                busy,
+                seen: AtomicU32::new(0),
+                code,
+            }
+        }
     }
 
     impl Bmc for Busy {
         type Error = IpmiError;
         async fn request(&self, _r: RawRequest) -> Result<RawResponse, IpmiError> {
             let n = self.seen.fetch_add(1, Ordering::SeqCst);
-            let code = if n < self.busy { 0xC0 } else { 0x00 };
+            let code = if n < self.busy { self.code } else { 0x00 };
             Ok(RawResponse::new(CompletionCode::from_byte(code), vec![]))
         }
     }
@@ -105,13 +117,7 @@ mod tests {
     #[tokio::test]
     async fn transient_codes_are_retried_up_to_the_policy() {
         let req = RawRequest::new(NetFn::App, 1, vec![]).unwrap();
-        let ok = Retrying::new(
-            Busy {
-                busy: 2,
-                seen: AtomicU32::new(0),
-            },
-            fast(4),
-        );
+        let ok = Retrying::new(Busy::new(2, 0xC0), fast(4));
         assert!(
             ok.request(req.clone())
                 .await
@@ -120,14 +126,29 @@ mod tests {
                 .is_success()
         );
         assert_eq!(ok.inner().seen.load(Ordering::SeqCst), 3);
-        let busy = Retrying::new(
-            Busy {
-                busy: 9,
-                seen: AtomicU32::new(0),
-            },
-            fast(2),
-        );
+        let busy = Retrying::new(Busy::new(9, 0xC0), fast(2));
         assert_eq!(busy.request(req).await.unwrap().completion.byte(), 0xC0);
         assert_eq!(busy.inner().seen.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_command_that_may_have_run_is_never_sent_again() {
+        // C3h: the BMC timed out while processing; a power cycle may be under way.
+        let cycle = RawRequest::new(NetFn::Chassis, 0x02, vec![0x02]).unwrap();
+        let bmc = Retrying::new(Busy::new(9, 0xC3), fast(4));
+        let r = bmc.request(cycle).await.unwrap();
+        assert_eq!(r.completion, CompletionCode::Timeout);
+        assert!(!r.completion.is_transient());
+        assert_eq!(bmc.inner().seen.load(Ordering::SeqCst), 1);
+        // Codes that mean "not carried out" are retried.
+        for code in [0xC0, 0xC4, 0xD0, 0xD1, 0xD2] {
+            let bmc = Retrying::new(Busy::new(1, code), fast(4));
+            let r = bmc
+                .request(RawRequest::new(NetFn::App, 1, vec![]).unwrap())
+                .await
+                .unwrap();
+            assert!(r.completion.is_success(), "{code:#x}");
+            assert_eq!(bmc.inner().seen.load(Ordering::SeqCst), 2, "{code:#x}");
+        }
     }
 }
