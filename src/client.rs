@@ -453,7 +453,23 @@ impl Client {
         let mut page =
             parse_enumeration(&self.send(&req).await?, &req).map_err(|e| self.reply_error(e))?;
         let mut items = std::mem::take(&mut page.items);
+        let (mut pages, mut empty_in_a_row) = (1, 0);
         while let Some(context) = page.context.take() {
+            let limit = |why| {
+                self.reply_error(WsmanError::EnumerationLimit {
+                    items: items.len(),
+                    pages,
+                    why,
+                })
+            };
+            if items.len() > options.max_items {
+                return Err(limit("more items than the enumeration's limit"));
+            }
+            if empty_in_a_row >= crate::wsman::MAX_EMPTY_PULLS {
+                return Err(limit(
+                    "Pull pages with no items that do not end the sequence",
+                ));
+            }
             let pull = ctx.pull(
                 resource_uri,
                 &context,
@@ -462,7 +478,20 @@ impl Client {
             );
             page = parse_enumeration(&self.send(&pull).await?, &pull)
                 .map_err(|e| self.reply_error(e))?;
+            pages += 1;
+            empty_in_a_row = if page.items.is_empty() && page.context.is_some() {
+                empty_in_a_row + 1
+            } else {
+                0
+            };
             items.append(&mut page.items);
+        }
+        if items.len() > options.max_items {
+            return Err(self.reply_error(WsmanError::EnumerationLimit {
+                items: items.len(),
+                pages,
+                why: "more items than the enumeration's limit",
+            }));
         }
         Ok(items)
     }

@@ -18,7 +18,10 @@ use tokio::net::{TcpListener, TcpStream};
 use winrm_ipmi::auth::Password;
 use winrm_ipmi::auth::ntlm::{AcceptorIdentity, NtlmAcceptor, PasswordLookup, SessionSecurity};
 use winrm_ipmi::transport::encryption;
-use winrm_ipmi::wsman::server::{enumerate_reply, parse_request};
+use winrm_ipmi::wsman::server::{
+    enumerate_reply, instance_xml, parse_request, reply_end, reply_start,
+};
+use winrm_ipmi::wsman::{EnumerateOptions, MAX_EMPTY_PULLS};
 use winrm_ipmi::{Client, ErrorKind};
 
 const PASSWORD: &str = "Hostile-Passw0rd!";
@@ -170,6 +173,42 @@ fn absurd_challenge() -> Vec<u8> {
     m
 }
 
+/// The rest of an NTLM handshake after the NEGOTIATE (`scheme`, base64 `token`): CHALLENGE,
+/// then AUTHENTICATE on an empty POST. The session, or `None` if the client went away.
+async fn accept_ntlm(
+    s: &mut TcpStream,
+    scheme: &str,
+    token: &str,
+) -> std::io::Result<Option<SessionSecurity>> {
+    let identity = AcceptorIdentity {
+        computer: "HOSTILE".into(),
+        domain: "HOSTILE".into(),
+        dns_computer: "hostile.test".into(),
+    };
+    let mut acceptor = NtlmAcceptor::new(identity, None);
+    let challenge = acceptor
+        .challenge(&B64.decode(token).unwrap_or_default())
+        .map_err(std::io::Error::other)?;
+    let h = [(
+        "WWW-Authenticate",
+        format!("{scheme} {}", B64.encode(challenge)),
+    )];
+    respond(s, "401 ", &h, b"").await;
+    let Some((head, _)) = read_request(s).await? else {
+        return Ok(None);
+    };
+    let token = header(&head, "Authorization")
+        .and_then(|a| a.split_once(' '))
+        .map(|(_, t)| B64.decode(t).unwrap_or_default())
+        .unwrap_or_default();
+    let session = acceptor
+        .accept(&token, &Users)
+        .map_err(std::io::Error::other)?
+        .session;
+    respond(s, "200 ", &[], b"").await;
+    Ok(Some(session))
+}
+
 async fn serve(case: Case, mut s: TcpStream, envelopes: &AtomicUsize) -> std::io::Result<()> {
     match case {
         Case::CloseOnConnect => return Ok(()),
@@ -241,29 +280,9 @@ async fn serve(case: Case, mut s: TcpStream, envelopes: &AtomicUsize) -> std::io
         }
         _ => {}
     }
-    let identity = AcceptorIdentity {
-        computer: "HOSTILE".into(),
-        domain: "HOSTILE".into(),
-        dns_computer: "hostile.test".into(),
-    };
-    let mut acceptor = NtlmAcceptor::new(identity, None);
-    let challenge = acceptor
-        .challenge(&B64.decode(token).unwrap_or_default())
-        .map_err(std::io::Error::other)?;
-    respond(&mut s, "401 ", &challenge_header(&challenge), b"").await;
-    // AUTHENTICATE on an empty POST.
-    let Some((head, _)) = read_request(&mut s).await? else {
+    let Some(mut session) = accept_ntlm(&mut s, scheme, token).await? else {
         return Ok(());
     };
-    let token = header(&head, "Authorization")
-        .and_then(|a| a.split_once(' '))
-        .map(|(_, t)| B64.decode(t).unwrap_or_default())
-        .unwrap_or_default();
-    let mut session: SessionSecurity = acceptor
-        .accept(&token, &Users)
-        .map_err(std::io::Error::other)?
-        .session;
-    respond(&mut s, "200 ", &[], b"").await;
     // The envelope, sealed.
     let Some((_, body)) = read_request(&mut s).await? else {
         return Ok(());
@@ -471,5 +490,81 @@ async fn the_cli_survives_a_fleet_of_hostile_servers() {
             line["message"].as_str().unwrap().contains(&server.addr),
             "{line}"
         );
+    }
+}
+
+/// A service that never ends its enumeration: after the Enumerate, every Pull hands back the
+/// same context, with `items` items (none, or one each time). The client gives up with a typed
+/// error naming the host, after a bounded number of Pulls, instead of pulling for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enumeration_that_never_ends_is_given_up() {
+    for items in [0usize, 1] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let pulls = Arc::new(AtomicUsize::new(0));
+        let seen = pulls.clone();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let (head, _) = read_request(&mut s).await.unwrap().unwrap();
+            let auth = header(&head, "Authorization")
+                .unwrap_or_default()
+                .to_string();
+            let (scheme, token) = auth.split_once(' ').unwrap();
+            let mut session = accept_ntlm(&mut s, scheme, token).await.unwrap().unwrap();
+            while let Some((_, body)) = read_request(&mut s).await.unwrap() {
+                let xml = encryption::unseal(&mut session, &body).unwrap();
+                let request = parse_request(&xml).unwrap();
+                let relates = request.message_id.as_deref();
+                let reply = if request
+                    .action
+                    .as_deref()
+                    .is_some_and(|a| a.ends_with("/Enumerate"))
+                {
+                    enumerate_reply(relates, &[], Some("uuid:endless"))
+                } else {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    let mut out = String::new();
+                    reply_start(
+                        &mut out,
+                        "http://schemas.xmlsoap.org/ws/2004/09/enumeration/PullResponse",
+                        relates,
+                    );
+                    out.push_str("<n:PullResponse><n:EnumerationContext>uuid:endless</n:EnumerationContext><n:Items>");
+                    for _ in 0..items {
+                        out.push_str(&instance_xml(
+                            "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_Process",
+                            "Win32_Process",
+                            &[("Name", Some("x.exe".to_string()))],
+                        ));
+                    }
+                    out.push_str("</n:Items></n:PullResponse>");
+                    reply_end(&mut out);
+                    out
+                };
+                let sealed = encryption::seal(&mut session, reply.as_bytes()).unwrap();
+                respond(&mut s, "200 ", &[sealed_type()], &sealed).await;
+            }
+        });
+        let e = client(&addr)
+            .enumerate(
+                &winrm_ipmi::wmi::class_uri("root/cimv2", "Win32_Process"),
+                &EnumerateOptions {
+                    optimize: false,
+                    max_items: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect_err("an enumeration that never ends is not a result");
+        let text = e.to_string();
+        assert_eq!(e.kind(), ErrorKind::Protocol, "{text}");
+        assert!(text.contains(&addr), "{text}");
+        assert!(text.contains("did not end within its limits"), "{text}");
+        let pulls = pulls.load(Ordering::SeqCst);
+        match items {
+            0 => assert_eq!(pulls, MAX_EMPTY_PULLS as usize, "{text}"),
+            _ => assert_eq!(pulls, 51, "{text}"),
+        }
+        server.abort();
     }
 }

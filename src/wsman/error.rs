@@ -64,6 +64,19 @@ pub enum WsmanError {
         /// Value.
         value: String,
     },
+    /// An enumeration went past its limits ([`EnumerateOptions::max_items`](super::EnumerateOptions),
+    /// or [`MAX_EMPTY_PULLS`](super::MAX_EMPTY_PULLS) empty pages that did not end it).
+    #[error(
+        "the enumeration did not end within its limits: {items} items in {pages} pages ({why})"
+    )]
+    EnumerationLimit {
+        /// Items received.
+        items: usize,
+        /// Pages received (the Enumerate response and the Pulls).
+        pages: usize,
+        /// Which limit.
+        why: &'static str,
+    },
     /// A name given to a request builder is not an XML name.
     #[error("{0:?} is not a valid XML element name")]
     InvalidName(String),

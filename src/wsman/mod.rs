@@ -21,7 +21,7 @@ pub use error::WsmanError;
 pub use fault::{Fault, FaultKind, ProviderFault, WsmanFault, codes};
 pub use request::{
     DEFAULT_MAX_ENVELOPE_SIZE, DEFAULT_OPERATION_TIMEOUT, EnumerateOptions, InvokeTemplate,
-    MessageId, MethodInput, Operation, Param, ParamValue, Request, RequestContext,
+    MAX_EMPTY_PULLS, MessageId, MethodInput, Operation, Param, ParamValue, Request, RequestContext,
 };
 pub use response::{
     EnumerationPage, IdentifyResponse, MAX_REPLY_BYTES, ReplyHeader, decode, parse_enumeration,

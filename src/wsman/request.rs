@@ -143,7 +143,16 @@ pub struct EnumerateOptions {
     pub max_elements: u32,
     /// A WQL filter, sent with the WQL dialect.
     pub wql: Option<String>,
+    /// The most items the whole enumeration may bring, all pages together (default 100,000).
+    /// More is an error ([`WsmanError::EnumerationLimit`]), as are Pull pages that bring
+    /// nothing and do not end the sequence: a service that never ends it cannot hold a client
+    /// or fill its memory.
+    pub max_items: usize,
 }
+
+/// Pull pages in a row with no items and no end of sequence before the enumeration is given up
+/// (Windows answers a Pull that finds nothing in time with a `TimedOut` fault, not such a page).
+pub const MAX_EMPTY_PULLS: u32 = 3;
 
 impl Default for EnumerateOptions {
     fn default() -> Self {
@@ -151,6 +160,7 @@ impl Default for EnumerateOptions {
             optimize: true,
             max_elements: 32_000,
             wql: None,
+            max_items: 100_000,
         }
     }
 }
