@@ -148,6 +148,19 @@ impl Shard {
     }
 }
 
+/// What a host-list line of more than one word ([`parse_line`]'s `Err`) holds, for a message:
+/// the word count and the first word, never the rest (a line like `srv01 admin P4ssw0rd` must
+/// not reach a terminal or a log).
+pub fn describe_bad_line(entry: &str) -> String {
+    let mut words = entry.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    format!(
+        "{} words, the first {:?}",
+        1 + words.count(),
+        crate::transport::redact_userinfo(first)
+    )
+}
+
 /// One line of a host list: `Ok(Some(host))`, `Ok(None)` for a blank or comment line, or
 /// `Err(entry)` when the line holds more than one word.
 pub fn parse_line(line: &str) -> Result<Option<&str>, &str> {
@@ -164,6 +177,16 @@ pub fn parse_line(line: &str) -> Result<Option<&str>, &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_of_several_words_is_described_without_the_rest() {
+        let line = "http://admin:Pw1@srv01 admin S3cret-Pw";
+        let Err(entry) = parse_line(line) else {
+            panic!("more than one word")
+        };
+        let shown = describe_bad_line(entry);
+        assert_eq!(shown, "3 words, the first \"http://admin:***@srv01\"");
+    }
 
     #[test]
     fn shards_partition_any_list_exactly_and_stably() {

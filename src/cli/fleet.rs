@@ -77,7 +77,11 @@ impl Hosts {
                     Ok(line) => match hosts::parse_line(&line) {
                         Ok(None) => continue,
                         Ok(Some(h)) => Ok(h.to_string()),
-                        Err(e) => Err(format!("{name}:{}: one host per line, got {e:?}", n + 1)),
+                        Err(e) => Err(format!(
+                            "{name}:{}: one host per line, got {}",
+                            n + 1,
+                            hosts::describe_bad_line(e)
+                        )),
                     },
                 };
                 if !send(entry) {
@@ -131,7 +135,11 @@ pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
                         }
                         Ok(None) => {}
                         Err(e) => {
-                            return Err(format!("{path}:{}: one host per line, got {e:?}", n + 1));
+                            return Err(format!(
+                                "{path}:{}: one host per line, got {}",
+                                n + 1,
+                                hosts::describe_bad_line(e)
+                            ));
                         }
                     }
                 }
@@ -364,6 +372,9 @@ pub async fn run(g: &Global, op: Op, hosts: Hosts, factory: ClientFactory) -> Ex
         let (op, factory, permits) = (op.clone(), factory.clone(), permits.clone());
         async move {
             let host = match entry {
+                // A name with userinfo is refused by the endpoint's parser; its output row
+                // shows it without the password.
+                Ok(h) if h.contains('@') => winrm_ipmi::transport::redact_userinfo(&h),
                 Ok(h) => h,
                 Err(line) => {
                     return (line.clone(), Err(winrm_ipmi::Error::Config(line)));

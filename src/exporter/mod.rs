@@ -343,7 +343,13 @@ fn check_target(target: &str) -> Result<String, ScrapeError> {
     if t.is_empty() {
         return Err(ScrapeError::BadTarget("no target parameter".into()));
     }
-    if t.len() > 255 + 8 || t.contains("://") || t.contains(['/', '@', '?', '#']) {
+    if t.contains('@') {
+        // Never echoed: what stands before the `@` may be a password.
+        return Err(ScrapeError::BadTarget(
+            "a target holds no credentials (the module sets the account): HOST or HOST:PORT".into(),
+        ));
+    }
+    if t.len() > 255 + 8 || t.contains("://") || t.contains(['/', '?', '#']) {
         return Err(ScrapeError::BadTarget(format!(
             "{:?}: a target is HOST or HOST:PORT (the module sets the transport)",
             t.chars().take(64).collect::<String>()
@@ -406,6 +412,15 @@ impl Drop for InFlight {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_with_credentials_is_refused_without_repeating_them() {
+        for t in ["admin:Zq7-TargetPw@srv01", "Zq7-TargetPw@srv01:5985"] {
+            let e = check_target(t).unwrap_err().to_string();
+            assert!(!e.contains("Zq7-TargetPw"), "{e}");
+            assert!(e.contains("credentials"), "{e}");
+        }
+    }
 
     #[test]
     fn targets_are_hosts_and_ports_only() {

@@ -21,8 +21,8 @@ pub const DEMO_ADMIN_PASSWORD: &str = "Sim-Passw0rd!";
 /// `Microsoft_IPMI`, as Windows denies a non-administrator.
 pub const DEMO_OPERATOR: (&str, &str) = ("operator", "Op-Passw0rd!");
 
-/// An account on the simulated host.
-#[derive(Clone, Debug)]
+/// An account on the simulated host. Its `Debug` does not show the password.
+#[derive(Clone)]
 pub struct Account {
     /// User name (matched case-insensitively, with or without the host's domain).
     pub user: String,
@@ -30,6 +30,16 @@ pub struct Account {
     pub password: String,
     /// Member of the local Administrators group (required for `Microsoft_IPMI`).
     pub administrator: bool,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .field("administrator", &self.administrator)
+            .finish()
+    }
 }
 
 /// Failures and delays to inject.
@@ -499,6 +509,19 @@ fn raw_is_power_stop(r: &crate::ipmi::RawRequest) -> bool {
 mod tests {
     use super::*;
     use crate::wsman::{FaultKind, MessageId, RequestContext, WsmanError, parse_enumeration};
+
+    #[test]
+    fn no_debug_output_shows_a_password() {
+        let mut config = HostConfig::numbered(0);
+        config.accounts[0].password = "Zq7-EnvPassword".into();
+        for shown in [
+            format!("{:?}", config.accounts[0]),
+            format!("{config:?}"),
+            format!("{:?}", Host::new(config.clone())),
+        ] {
+            assert!(!shown.contains("Zq7-EnvPassword"), "{shown}");
+        }
+    }
 
     #[tokio::test]
     async fn a_reply_larger_than_max_envelope_size_is_an_encoding_limit_fault() {

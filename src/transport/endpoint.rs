@@ -32,11 +32,33 @@ pub struct EndpointError {
     reason: &'static str,
 }
 
+/// `s` as it may be shown (in messages, output, logs): whatever stands before the last `@` after
+/// the scheme is userinfo, perhaps with a password, and becomes `***` (the user name is kept when
+/// a `:` follows it and it holds no `/`). Anything with no `@` is returned as it is.
+///
+/// The last `@` anywhere, not only in the authority: a password may hold `/`, `?` or `#`, which
+/// would end the authority of a well-formed URL, and an address that does not parse is exactly
+/// the one that gets shown.
+pub fn redact_userinfo(s: &str) -> String {
+    let Some(at) = s.rfind('@') else {
+        return s.to_string();
+    };
+    let start = s.find("://").map_or(0, |i| i + 3).min(at);
+    let userinfo = &s[start..at];
+    let shown = match userinfo.split_once(':') {
+        Some((user, _)) if !user.is_empty() && !user.contains(['/', '?', '#']) => {
+            format!("{user}:***")
+        }
+        _ => "***".to_string(),
+    };
+    format!("{}{shown}{}", &s[..start], &s[at..])
+}
+
 impl Endpoint {
     /// Parses `s`; `default_scheme` applies when `s` has no `http://`/`https://`.
     pub fn parse(s: &str, default_scheme: Scheme) -> Result<Self, EndpointError> {
         let err = |reason| EndpointError {
-            input: s.to_string(),
+            input: redact_userinfo(s),
             reason,
         };
         let t = s.trim();
@@ -149,6 +171,29 @@ pub(crate) fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userinfo_never_reaches_a_message() {
+        for input in [
+            "http://admin:W1nrmS3cret@srv01",
+            "https://admin:W1nrm/S3cret@srv01:5986/wsman",
+            "admin:W1nrm?S3cret@srv01",
+            "http://W1nrmS3cret@srv01",
+            "http://admin:W1nrm@S3cret@srv01",
+        ] {
+            let e = Endpoint::parse(input, Scheme::Http)
+                .unwrap_err()
+                .to_string();
+            assert!(!e.contains("W1nrm") && !e.contains("S3cret"), "{e}");
+            assert!(e.contains("srv01"), "{e}");
+        }
+        assert_eq!(
+            redact_userinfo("http://admin:pw@srv01/wsman"),
+            "http://admin:***@srv01/wsman"
+        );
+        assert_eq!(redact_userinfo("token@srv01"), "***@srv01");
+        assert_eq!(redact_userinfo("srv01:5985"), "srv01:5985");
+    }
 
     #[test]
     fn forms() {

@@ -27,5 +27,5 @@ mod tunnel;
 
 pub use config::{ConnectionConfig, EncryptionMode};
 pub use connection::{Connection, Reply};
-pub use endpoint::{Endpoint, EndpointError, Scheme};
+pub use endpoint::{Endpoint, EndpointError, Scheme, redact_userinfo};
 pub use error::{Phase, ProxyFailure, TransportError};

@@ -89,7 +89,7 @@ impl Proxy {
     /// a port, 1080, as curl). Only http proxies: the tunnel carries TLS to the target.
     pub fn parse(url: &str) -> Result<Self, ProxyError> {
         let t = url.trim();
-        let shown = redact(t);
+        let shown = super::redact_userinfo(t);
         let err = |reason| ProxyError::InvalidUrl {
             url: shown.clone(),
             reason,
@@ -393,24 +393,6 @@ pub fn parse_connect_reply(head: &[u8]) -> Result<ConnectReply, ProxyError> {
     })
 }
 
-/// The URL with any password replaced, for messages: the userinfo is found exactly as
-/// [`Proxy::parse`] finds it (the authority ends at the first `/`; the userinfo at its last `@`),
-/// and everything after the user name's first `:` goes.
-fn redact(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => url.split_at(i + 3),
-        None => ("", url),
-    };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
-        Some((userinfo, hostport)) => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}{user}:***@{hostport}{path}")
-        }
-        None => url.to_string(),
-    }
-}
-
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -470,6 +452,10 @@ mod tests {
             "http://u:hunter2@p:x",
             "http://u:top:hunter2@p:x",
             "http://u:hunter2@p:bad/x@y",
+            // A password holding `/` ends a well-formed authority early: still never shown.
+            "http://u:hunter/2@p:x",
+            "http://u:hunter2/top@proxy.corp:3128",
+            "http://u:a?hunter2#top@p:x",
         ] {
             let e = Proxy::parse(bad).unwrap_err();
             assert!(!e.to_string().contains("hunter2"), "{e}");

@@ -45,8 +45,8 @@ impl fmt::Debug for ChannelBindings {
 }
 
 /// What the initiator sends besides the credentials, and (for tests) fixed values instead of
-/// randomness and the clock.
-#[derive(Clone, Debug, Default)]
+/// randomness and the clock. Its `Debug` does not show a fixed exported session key.
+#[derive(Clone, Default)]
 pub struct InitiatorOptions {
     /// Channel bindings (HTTPS); without them no MsvAvChannelBindings is sent.
     pub channel_bindings: Option<ChannelBindings>,
@@ -60,6 +60,22 @@ pub struct InitiatorOptions {
     pub exported_session_key: Option<[u8; 16]>,
     /// Fixed timestamp in FILETIME units, used when the server sends none (tests).
     pub timestamp: Option<u64>,
+}
+
+impl fmt::Debug for InitiatorOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InitiatorOptions")
+            .field("channel_bindings", &self.channel_bindings)
+            .field("target_spn", &self.target_spn)
+            .field("workstation", &self.workstation)
+            .field("client_challenge", &self.client_challenge)
+            .field(
+                "exported_session_key",
+                &self.exported_session_key.map(|_| "<redacted>"),
+            )
+            .field("timestamp", &self.timestamp)
+            .finish()
+    }
 }
 
 /// An NTLMv2 initiator: [`NtlmInitiator::negotiate`], then [`NtlmInitiator::authenticate`].
@@ -375,6 +391,40 @@ mod tests {
         assert_eq!(
             msg,
             hex("54 e5 01 65 bf 19 36 dc 99 60 20 c1 81 1b 0f 06 fb 5f")
+        );
+    }
+
+    #[test]
+    fn debug_output_shows_no_response_and_no_key() {
+        let mut i = NtlmInitiator::new(
+            Credentials::new("Domain\\User", Password::new("Password")),
+            InitiatorOptions {
+                client_challenge: Some(CLIENT_CHALLENGE),
+                exported_session_key: Some(RANDOM_SESSION_KEY),
+                timestamp: Some(0),
+                ..Default::default()
+            },
+        );
+        i.negotiate();
+        // As Debug writes bytes: the key's first byte (0x55), the response's (0x68), in decimal.
+        let key = format!("{:?}", &RANDOM_SESSION_KEY[..4]);
+        let shown = format!("{i:?}");
+        assert!(!shown.contains(&key[1..key.len() - 1]), "{shown}");
+        assert!(!shown.contains("Password"), "{shown}");
+        let (auth, _) = i.authenticate(&spec_challenge()).unwrap();
+        let a = parse_authenticate(&auth).unwrap();
+        let shown = format!("{a:?}");
+        for secret in [
+            &a.nt_response[..4],
+            &a.lm_response[..4],
+            &a.encrypted_random_session_key[..4],
+        ] {
+            let bytes = format!("{secret:?}");
+            assert!(!shown.contains(&bytes[1..bytes.len() - 1]), "{shown}");
+        }
+        assert!(
+            shown.contains("\"User\"") && shown.contains("nt_response_len"),
+            "{shown}"
         );
     }
 

@@ -251,8 +251,10 @@ pub(crate) fn authenticate(f: &AuthenticateFields<'_>) -> Vec<u8> {
     m
 }
 
-/// A parsed AUTHENTICATE_MESSAGE (the acceptor side).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A parsed AUTHENTICATE_MESSAGE (the acceptor side). Its `Debug` shows the names, the flags
+/// and the fields' lengths only: the NTLMv2 response can be cracked offline, and the encrypted
+/// session key and the MIC are key material.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Authenticate {
     /// LmChallengeResponse.
     pub lm_response: Vec<u8>,
@@ -270,6 +272,24 @@ pub struct Authenticate {
     pub flags: u32,
     /// The MIC, when the message has room for one (payload starts at or after 88).
     pub mic: Option<[u8; 16]>,
+}
+
+impl std::fmt::Debug for Authenticate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticate")
+            .field("domain", &self.domain)
+            .field("user", &self.user)
+            .field("workstation", &self.workstation)
+            .field("flags", &format_args!("{:#010x}", self.flags))
+            .field("lm_response_len", &self.lm_response.len())
+            .field("nt_response_len", &self.nt_response.len())
+            .field(
+                "encrypted_random_session_key_len",
+                &self.encrypted_random_session_key.len(),
+            )
+            .field("mic", &self.mic.map(|_| "<16 bytes>"))
+            .finish()
+    }
 }
 
 /// Parses an AUTHENTICATE_MESSAGE.
