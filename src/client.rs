@@ -517,10 +517,12 @@ impl Client {
         selectors: &[(&str, &str)],
         params: &[Param],
     ) -> Result<CimObject, Error> {
-        let req =
-            self.inner
-                .ctx
-                .invoke(resource_uri, method, selectors, params, MessageId::random())?;
+        let req = self
+            .inner
+            .ctx
+            .invoke(resource_uri, method, selectors, params, MessageId::random())
+            // A method or parameter name that is not an XML name: refused before any traffic.
+            .map_err(|e| Error::Config(e.to_string()))?;
         parse_invoke(&self.send(&req).await?, &req).map_err(|e| self.reply_error(e))
     }
 
@@ -535,7 +537,7 @@ impl Client {
                 let host = self.inner.config.endpoint.host.clone();
                 let items = match self.enumerate(microsoft_ipmi::RESOURCE_URI, &EnumerateOptions::default()).await {
                     Ok(items) => items,
-                    Err(Error::Wsman(WsmanError::Fault(f))) if f.kind() == FaultKind::NotFound => {
+                    Err(Error::Wsman { source: WsmanError::Fault(f), .. }) if f.kind() == FaultKind::NotFound => {
                         return Err(Error::NoBmc {
                             host,
                             detail: format!(
@@ -615,6 +617,13 @@ impl Bmc for MicrosoftIpmi {
         let body = self.client.send(&req).await?;
         microsoft_ipmi::parse_request_response(&body, &req).map_err(|e| self.client.reply_error(e))
     }
+
+    fn error(&self, source: ipmi::IpmiError) -> Error {
+        Error::Ipmi {
+            endpoint: Some(self.client.endpoint()),
+            source,
+        }
+    }
 }
 
 /// A host's BMC behind `Microsoft_IPMI`, with the client's [`RetryPolicy`] for transient
@@ -655,5 +664,9 @@ impl Bmc for IpmiBmc {
 
     async fn request(&self, request: RawRequest) -> Result<RawResponse, Error> {
         self.bmc.request(request).await
+    }
+
+    fn error(&self, e: ipmi::IpmiError) -> Error {
+        self.bmc.error(e)
     }
 }

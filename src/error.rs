@@ -14,12 +14,24 @@ pub enum Error {
     /// Moving the message failed.
     #[error(transparent)]
     Transport(#[from] TransportError),
-    /// A WS-Management fault (malformed replies are [`Error::Reply`]).
-    #[error(transparent)]
-    Wsman(#[from] WsmanError),
-    /// The BMC refused the request or answered something malformed.
-    #[error(transparent)]
-    Ipmi(#[from] IpmiError),
+    /// A WS-Management fault from `endpoint` (malformed replies are [`Error::Reply`]).
+    #[error("{endpoint}: {source}")]
+    Wsman {
+        /// Where it came from.
+        endpoint: String,
+        /// The fault (or a reply without the property an operation needs).
+        source: WsmanError,
+    },
+    /// The BMC refused the request or answered something malformed, or an IPMI request could
+    /// not be made (a bad argument). `endpoint` names the host whose BMC answered, where the
+    /// failure came from one.
+    #[error("{}{source}", at(.endpoint))]
+    Ipmi {
+        /// The host whose BMC it was; `None` for a request refused before it was sent.
+        endpoint: Option<String>,
+        /// What failed.
+        source: IpmiError,
+    },
     /// The reply is malformed (not SOAP, wrong `RelatesTo`, bad values) or, in strict mode, a
     /// WMI method's output is inconsistent.
     #[error("malformed reply from {endpoint}: {source}")]
@@ -51,13 +63,37 @@ pub enum Error {
     },
 }
 
+fn at(endpoint: &Option<String>) -> String {
+    endpoint
+        .as_deref()
+        .map(|e| format!("{e}: "))
+        .unwrap_or_default()
+}
+
+/// An IPMI failure not tied to a host (a request refused before it was sent, or a procedure's
+/// own check); carriers that know their host name it ([`crate::ipmi::Bmc::error`]).
+impl From<IpmiError> for Error {
+    fn from(source: IpmiError) -> Self {
+        Error::Ipmi {
+            endpoint: None,
+            source,
+        }
+    }
+}
+
 impl Error {
-    /// A reply-parsing failure from `endpoint`: faults stay [`Error::Wsman`], everything else
-    /// becomes [`Error::Reply`] naming the endpoint.
+    /// A reply-parsing failure from `endpoint`: faults become [`Error::Wsman`], an IPMI
+    /// failure [`Error::Ipmi`], everything else [`Error::Reply`]; each names the endpoint.
     pub(crate) fn reply(endpoint: &str, e: impl Into<WmiError>) -> Self {
         match e.into() {
-            WmiError::Wsman(WsmanError::Fault(f)) => Error::Wsman(WsmanError::Fault(f)),
-            WmiError::Ipmi(e) => Error::Ipmi(e),
+            WmiError::Wsman(WsmanError::Fault(f)) => Error::Wsman {
+                endpoint: endpoint.to_string(),
+                source: WsmanError::Fault(f),
+            },
+            WmiError::Ipmi(source) => Error::Ipmi {
+                endpoint: Some(endpoint.to_string()),
+                source,
+            },
             source => Error::Reply {
                 endpoint: endpoint.to_string(),
                 source,
@@ -126,9 +162,12 @@ impl Error {
         match self {
             Error::Transport(t) => t.maybe_delivered(),
             // A reply came back (a fault, an unreadable reply, a BMC's answer): delivered.
-            Error::Wsman(_) | Error::Reply { .. } | Error::Ipmi(IpmiError::Completion { .. }) => {
-                true
-            }
+            Error::Wsman { .. }
+            | Error::Reply { .. }
+            | Error::Ipmi {
+                source: IpmiError::Completion { .. },
+                ..
+            } => true,
             _ => false,
         }
     }
@@ -139,20 +178,23 @@ impl Error {
             Error::Config(_) => ErrorKind::Config,
             Error::Internal { .. } => ErrorKind::Internal,
             Error::NoBmc { .. } => ErrorKind::NoBmc,
-            Error::Ipmi(IpmiError::Completion { .. }) => ErrorKind::Ipmi,
-            Error::Ipmi(
+            Error::Ipmi { source, .. } => match source {
+                IpmiError::Completion { .. } => ErrorKind::Ipmi,
                 IpmiError::InvalidArgument(_)
                 | IpmiError::InvalidNetFn(_)
                 | IpmiError::InvalidLun(_)
-                | IpmiError::RequestTooLong { .. },
-            ) => ErrorKind::Config,
-            Error::Ipmi(_) => ErrorKind::Protocol,
-            Error::Wsman(WsmanError::Fault(f)) => match f.kind() {
+                | IpmiError::RequestTooLong { .. } => ErrorKind::Config,
+                _ => ErrorKind::Protocol,
+            },
+            Error::Wsman {
+                source: WsmanError::Fault(f),
+                ..
+            } => match f.kind() {
                 FaultKind::AccessDenied => ErrorKind::AccessDenied,
                 FaultKind::TimedOut => ErrorKind::Timeout,
                 _ => ErrorKind::Fault,
             },
-            Error::Wsman(_) | Error::Reply { .. } => ErrorKind::Protocol,
+            Error::Wsman { .. } | Error::Reply { .. } => ErrorKind::Protocol,
             Error::Transport(t) => match t {
                 TransportError::Connect { .. }
                 | TransportError::NotSent { .. }

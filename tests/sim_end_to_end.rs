@@ -140,7 +140,8 @@ async fn faults_come_back_typed() {
     assert_eq!(
         e.to_string(),
         format!(
-            "WS-Management fault Sender/InvalidSelectors (code 0x8033805B on SIM-HOST-001): The WS-Management service cannot process the request because the request contained invalid selectors for the resource."
+            "{}: WS-Management fault Sender/InvalidSelectors (code 0x8033805B on SIM-HOST-001): The WS-Management service cannot process the request because the request contained invalid selectors for the resource.",
+            c.endpoint()
         )
     );
     let e = c
@@ -151,10 +152,18 @@ async fn faults_come_back_typed() {
         .await
         .unwrap_err();
     match &e {
-        winrm_ipmi::Error::Wsman(w) => assert_eq!(
-            w.fault().unwrap().kind(),
-            winrm_ipmi::wsman::FaultKind::NotFound
-        ),
+        winrm_ipmi::Error::Wsman {
+            endpoint,
+            source: w,
+        } => {
+            assert_eq!(
+                w.fault().unwrap().kind(),
+                winrm_ipmi::wsman::FaultKind::NotFound
+            );
+            // A fault names the host it came from.
+            assert_eq!(endpoint, &c.endpoint());
+            assert!(e.to_string().starts_with(&format!("{endpoint}: ")), "{e}");
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -199,7 +208,7 @@ async fn injected_failures() {
     let e = admin(&sim, 0).ipmi().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Fault);
     match &e {
-        winrm_ipmi::Error::Wsman(w) => assert_eq!(
+        winrm_ipmi::Error::Wsman { source: w, .. } => assert_eq!(
             w.fault().unwrap().kind(),
             winrm_ipmi::wsman::FaultKind::QuotaExceeded
         ),

@@ -108,8 +108,15 @@ async fn ipmi_over_http_with_ntlm_and_encryption() {
         .unwrap();
     assert_eq!(r.completion, CompletionCode::InvalidCommand);
     match ipmi::execute(&bmc, winrm_ipmi::ipmi::app::GetSystemGuid).await {
-        Err(Error::Ipmi(IpmiError::Completion { code, .. })) => {
-            assert_eq!(code, CompletionCode::InvalidCommand)
+        Err(
+            e @ Error::Ipmi {
+                source: IpmiError::Completion { code, .. },
+                ..
+            },
+        ) => {
+            assert_eq!(code, CompletionCode::InvalidCommand);
+            // The BMC's refusal names the host whose BMC it is.
+            assert!(e.to_string().contains(&client.endpoint()), "{e}");
         }
         other => panic!("{other:?}"),
     }

@@ -24,6 +24,13 @@ pub trait Bmc: Sync {
         &self,
         request: RawRequest,
     ) -> impl Future<Output = Result<RawResponse, Self::Error>> + Send;
+
+    /// A failure of this BMC's answer (a completion code, a malformed response), as the
+    /// carrier's error. By default the plain conversion; a carrier that knows its host names
+    /// it (the client's does).
+    fn error(&self, e: IpmiError) -> Self::Error {
+        e.into()
+    }
 }
 
 impl<B: Bmc + ?Sized> Bmc for &B {
@@ -34,6 +41,10 @@ impl<B: Bmc + ?Sized> Bmc for &B {
         request: RawRequest,
     ) -> impl Future<Output = Result<RawResponse, Self::Error>> + Send {
         (**self).request(request)
+    }
+
+    fn error(&self, e: IpmiError) -> Self::Error {
+        (**self).error(e)
     }
 }
 
@@ -83,9 +94,9 @@ where
             if let Ok(code) = CompletionErrorCode::try_from(refused.code.byte())
                 && let Some(e) = C::handle_completion_code(code, &refused.data)
             {
-                return Err(IpmiError::malformed(command_name::<C>(), format!("{e:?}")).into());
+                return Err(bmc.error(IpmiError::malformed(command_name::<C>(), format!("{e:?}"))));
             }
-            Err(IpmiError::from(refused).into())
+            Err(bmc.error(IpmiError::from(refused)))
         }
     }
 }
@@ -135,7 +146,7 @@ where
     }
     C::parse_success_response(&response.data)
         .map(Ok)
-        .map_err(|e| IpmiError::malformed(command_name::<C>(), format!("{e:?}")).into())
+        .map_err(|e| bmc.error(IpmiError::malformed(command_name::<C>(), format!("{e:?}"))))
 }
 
 fn command_name<C>() -> &'static str {

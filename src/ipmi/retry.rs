@@ -72,6 +72,10 @@ impl<B: Bmc> Bmc for Retrying<B> {
             attempt += 1;
         }
     }
+
+    fn error(&self, e: super::IpmiError) -> B::Error {
+        self.inner.error(e)
+    }
 }
 
 #[cfg(test)]

@@ -458,10 +458,13 @@ impl Catalog {
                 if ok {
                     Ok(result)
                 } else {
-                    Err(Error::Ipmi(ipmi::IpmiError::InvalidArgument(format!(
-                        "self test result {code:#04x} (detail {detail:#04x}): {}",
-                        result.text.trim()
-                    ))))
+                    Err(ipmi::Bmc::error(
+                        bmc,
+                        ipmi::IpmiError::InvalidArgument(format!(
+                            "self test result {code:#04x} (detail {detail:#04x}): {}",
+                            result.text.trim()
+                        )),
+                    ))
                 }
             }
             Catalog::Watchdog => {

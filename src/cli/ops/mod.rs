@@ -90,9 +90,18 @@ impl Op {
     /// ipmitool's own wording for a failure, where it has one.
     pub fn failure_text(&self, e: &Error) -> Option<String> {
         match (self, e) {
-            (Op::Raw(r), Error::Ipmi(IpmiError::Completion { code, .. })) => Some(
-                render::raw_failure(r.netfn().request_byte(), r.lun(), r.cmd(), *code),
-            ),
+            (
+                Op::Raw(r),
+                Error::Ipmi {
+                    source: IpmiError::Completion { code, .. },
+                    ..
+                },
+            ) => Some(render::raw_failure(
+                r.netfn().request_byte(),
+                r.lun(),
+                r.cmd(),
+                *code,
+            )),
             _ => None,
         }
     }
@@ -243,10 +252,11 @@ impl Op {
                 let caption = os
                     .map(|o| o.caption)
                     .filter(|c| !c.is_empty())
-                    .ok_or_else(|| {
-                        Error::Wsman(winrm_ipmi::wsman::WsmanError::MissingProperty(
+                    .ok_or_else(|| Error::Wsman {
+                        endpoint: client.endpoint(),
+                        source: winrm_ipmi::wsman::WsmanError::MissingProperty(
                             "Win32_OperatingSystem.Caption".into(),
-                        ))
+                        ),
                     })?
                     .to_string();
                 let encoding = StringEncoding::for_text(&caption);
