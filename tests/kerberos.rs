@@ -384,6 +384,37 @@ fn a_tampered_sealed_reply_is_refused() {
 }
 
 #[test]
+fn a_sealed_reply_with_a_short_header_is_refused_before_the_library_sees_it() {
+    let Some((kdc, py)) = setup("shorthdr") else {
+        return;
+    };
+    kdc.kinit("alice", ALICE.1, "cc-shorthdr", &[]);
+    for n in ["0", "8"] {
+        let peer = Peer::start(
+            &py,
+            &kdc,
+            &format!("shorthdr{n}"),
+            "service.keytab",
+            &["--short-header", n],
+        );
+        let o = cli(
+            &kdc,
+            "cc-shorthdr",
+            &[],
+            &["--auth", "kerberos", "-H", &host(&peer), "mc", "info"],
+        );
+        assert!(!o.status.success(), "{}", text(&o));
+        let e = String::from_utf8_lossy(&o.stderr);
+        // The framing knows the context's header length and refuses any other.
+        assert!(
+            e.contains(&format!("signature length {n}, expected")),
+            "{e}"
+        );
+        assert!(e.contains(&host(&peer)), "{e}");
+    }
+}
+
+#[test]
 fn a_server_that_does_not_prove_itself_is_refused() {
     let Some((kdc, py)) = setup("mutual") else {
         return;

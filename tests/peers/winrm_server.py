@@ -21,6 +21,8 @@ Usage: winrm_server.py PORTFILE LOGFILE [--close-after-challenge N] [--close-eve
       in KRB5_KTNAME; the 200 carries the mutual-authentication token.
   --no-mutual 1: ... but without that token.
   --tamper-reply 1: flip one bit of every sealed reply's ciphertext.
+  --short-header N: seal every reply with only the first N bytes of its wrap header (the rest
+      of the header goes in front of the data, so the total length is unchanged).
 """
 import base64
 import json
@@ -307,11 +309,15 @@ class Handler(BaseHTTPRequestHandler):
         status, reply = dispatch(xml)
         w = self.ctx.wrap_winrm(reply)
         data = w.data
+        header = w.header
         if opts.get("--tamper-reply"):
             data = bytes([data[0] ^ 1]) + data[1:]
+        if "--short-header" in opts:
+            n = opts["--short-header"]
+            header, data = header[:n], header[n:] + data
         self.replies += 1
         every = opts.get("--close-every", 0)
-        self.send(status, frame(w.header, data),
+        self.send(status, frame(header, data),
                   headers=[("Content-Type", 'multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";'
                                             'boundary="Encrypted Boundary"')],
                   close=bool(every) and self.replies % every == 0)

@@ -106,6 +106,7 @@ pub(super) const GSS_S_BAD_BINDINGS: OmUint32 = 4 << 16;
 pub(super) const GSS_S_CREDENTIALS_EXPIRED: OmUint32 = 11 << 16;
 pub(super) const GSS_S_CONTEXT_EXPIRED: OmUint32 = 12 << 16;
 pub(super) const GSS_S_BAD_SIG: OmUint32 = 6 << 16;
+pub(super) const GSS_S_DEFECTIVE_TOKEN: OmUint32 = 9 << 16;
 
 /// Context flags (RFC 2744).
 pub(super) mod flags {
@@ -732,6 +733,15 @@ impl Context {
         data: &mut [u8],
     ) -> Result<(u32, bool), GssError> {
         let api = api()?;
+        // RFC 4121 §4.2.6.2: a wrap token's header alone is 16 bytes; older libraries read it
+        // before checking its length.
+        if header.len() < 16 {
+            return Err(GssError::Call {
+                major: GSS_S_DEFECTIVE_TOKEN,
+                minor: 0,
+                message: format!("a {}-byte wrap header is too short", header.len()),
+            });
+        }
         let mut iov = [
             iov(IOV_HEADER, buffer_mut(header)),
             iov(IOV_DATA, buffer_mut(data)),

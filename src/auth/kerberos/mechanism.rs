@@ -132,7 +132,10 @@ impl TicketCache {
                 Ok(cred)
             }
             Err(e) => {
-                let e = classify(e, &who, "");
+                let e = match source {
+                    Source::Password(..) => classify_password(e, &who),
+                    _ => classify(e, &who, ""),
+                };
                 if matches!(source, Source::Password(..))
                     && matches!(
                         e,
@@ -349,6 +352,23 @@ impl MessageSecurity for GssSecurity {
             .map_err(|e| SecurityError::Context(e.to_string()))
     }
     fn unwrap(&mut self, header: &[u8], message: &mut [u8]) -> Result<(), SecurityError> {
+        // Only a context whose wrap has a fixed header and no padding seals (as `wrap` checks);
+        // the peer's header must be exactly that long before the library sees it.
+        let expected = match self.lengths {
+            Ok((h, 0)) if h > 0 => h,
+            _ => {
+                return Err(SecurityError::Context(
+                    "this Kerberos context cannot unseal (its cipher gives no fixed-size header)"
+                        .into(),
+                ));
+            }
+        };
+        if header.len() != expected {
+            return Err(SecurityError::Context(format!(
+                "the sealed message's header is {} bytes; this Kerberos context's is {expected}",
+                header.len()
+            )));
+        }
         let mut header = header.to_vec();
         match self.context.unwrap(&mut header, message) {
             Ok((supplementary, _)) if supplementary & SEQUENCE_PROBLEMS != 0 => {
@@ -367,6 +387,52 @@ impl MessageSecurity for GssSecurity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unwrap_refuses_a_header_the_context_does_not_give() {
+        // A context whose cipher pads (RC4) has no fixed header: the framing then cannot check
+        // the peer's header length, so unwrap refuses before the library reads anything.
+        let mut padded = GssSecurity {
+            context: gssapi::Context::default(),
+            lengths: Ok((0, 0)),
+        };
+        let mut data = *b"sealed";
+        assert!(padded.unwrap(&[], &mut data).is_err());
+        assert!(padded.unwrap(&[0; 60], &mut data).is_err());
+        let mut aes = GssSecurity {
+            context: gssapi::Context::default(),
+            lengths: Ok((60, 0)),
+        };
+        let e = aes.unwrap(&[0; 8], &mut data).unwrap_err();
+        assert!(e.to_string().contains("header is 8 bytes"), "{e}");
+    }
+
+    #[test]
+    fn a_library_that_declines_the_password_path_says_so() {
+        // Heimdal: "no credentials", no mechanism code, for SPNEGO with a password.
+        let declined = GssError::Call {
+            major: gssapi::GSS_S_NO_CRED,
+            minor: 0,
+            message: "No credentials were supplied".into(),
+        };
+        let e = classify_password(declined, "alice@WINRM.TEST");
+        assert!(
+            matches!(e, KerberosError::PasswordUnsupported { .. }),
+            "{e:?}"
+        );
+        assert!(e.is_unavailable());
+        assert!(e.to_string().contains("run kinit"), "{e}");
+        // With a mechanism code it is what the code says.
+        let unknown = GssError::Call {
+            major: 13 << 16, // GSS_S_FAILURE
+            minor: codes::C_PRINCIPAL_UNKNOWN as u32,
+            message: "Client not found in Kerberos database".into(),
+        };
+        assert!(matches!(
+            classify_password(unknown, "alice@WINRM.TEST"),
+            KerberosError::UnknownUser { .. }
+        ));
+    }
 
     fn kind(text: &str) -> Option<KerberosError> {
         by_text(text).map(|b| b("alice".into(), "HTTP/x".into(), text.into()))
@@ -506,6 +572,19 @@ fn by_text(detail: &str) -> Option<Build> {
 }
 
 /// A GSSAPI failure in an administrator's words (the library's text kept as detail).
+/// A failure to get a ticket from a password. "No credentials" with no mechanism code is the
+/// library declining the password path for SPNEGO (Heimdal does), not a missing ticket: it gets
+/// its own words, since "give a password" is no advice to someone who gave one.
+fn classify_password(e: GssError, who: &str) -> KerberosError {
+    if e.routine() == gssapi::GSS_S_NO_CRED && e.minor().is_none() {
+        return KerberosError::PasswordUnsupported {
+            who: who.to_string(),
+            detail: e.to_string(),
+        };
+    }
+    classify(e, who, "")
+}
+
 fn classify(e: GssError, who: &str, spn: &str) -> KerberosError {
     use codes::*;
     let detail = e.to_string();

@@ -39,6 +39,17 @@ pub enum KerberosError {
         /// The library's words.
         detail: String,
     },
+    /// The system's GSSAPI library cannot get a ticket from a password for Negotiate (SPNEGO):
+    /// Heimdal's answers "no credentials" to `gss_acquire_cred_with_password` for it.
+    #[error(
+        "this system's GSSAPI library cannot get a Kerberos ticket for {who} from a password (Heimdal's cannot, for Negotiate): run kinit, or point KRB5_CLIENT_KTNAME at a client keytab ({detail})"
+    )]
+    PasswordUnsupported {
+        /// The principal.
+        who: String,
+        /// The library's words.
+        detail: String,
+    },
     /// The ticket has expired.
     #[error("the Kerberos ticket for {who} has expired: run kinit again ({detail})")]
     Expired {
@@ -145,6 +156,7 @@ impl KerberosError {
             self,
             KerberosError::Unavailable(_)
                 | KerberosError::NoTicket { .. }
+                | KerberosError::PasswordUnsupported { .. }
                 | KerberosError::Expired { .. }
                 | KerberosError::UnknownSpn { .. }
                 | KerberosError::KdcUnreachable { .. }
