@@ -535,9 +535,21 @@ async fn a_host_that_goes_down_during_the_sensor_reads_is_down_not_nan() {
     sim.host(0).go_down();
     let text = second.await.unwrap();
     let s = parse(&text);
-    // The sensors read before the host went down are there; the collector is down, as
-    // ipmi_exporter reports a failed ipmimonitoring, so `ipmi_up == 0` alerts fire.
+    // The collector is down, as ipmi_exporter reports a failed ipmimonitoring, so
+    // `ipmi_up == 0` alerts fire; and nothing it read before the host went down is there
+    // (no half-written scrape): only each collector's `ipmi_up` and the scrape's duration.
     assert_eq!(s["ipmi_up{collector=\"ipmi\"}"], 0.0, "{text}");
+    let sensors = first
+        .keys()
+        .filter(|k| k.starts_with("ipmi_sensor_") || k.starts_with("ipmi_temperature_"))
+        .count();
+    assert!(sensors > 10, "the first scrape has the sensors: {first:?}");
+    for key in s.keys() {
+        assert!(
+            key.starts_with("ipmi_up{") || key.starts_with("ipmi_scrape_duration_seconds"),
+            "{key} is left from a collector that failed: {text}"
+        );
+    }
     let own = parse(&exporter.own_metrics());
     assert!(
         own.keys()

@@ -29,17 +29,43 @@ struct Out {
     families: BTreeMap<&'static str, (&'static str, Family<Labels, FloatGauge>)>,
 }
 
+/// What one collector wrote, added to the scrape's output only when the collector succeeds: a
+/// collector that fails or runs out of time leaves nothing half-written, only its `ipmi_up` 0
+/// (as ipmi_exporter, whose failed collector emits no series).
+#[derive(Default)]
+struct Samples(Vec<(&'static str, &'static str, Labels, f64)>);
+
+impl Samples {
+    fn set(&mut self, name: &'static str, help: &'static str, labels: &[(&str, String)], v: f64) {
+        self.0.push((name, help, owned(labels), v));
+    }
+}
+
+fn owned(labels: &[(&str, String)]) -> Labels {
+    labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
 impl Out {
     fn set(&mut self, name: &'static str, help: &'static str, labels: &[(&str, String)], v: f64) {
+        self.insert(name, help, &owned(labels), v);
+    }
+
+    fn insert(&mut self, name: &'static str, help: &'static str, labels: &Labels, v: f64) {
         let (_, family) = self
             .families
             .entry(name)
             .or_insert_with(|| (help, Family::default()));
-        let labels: Labels = labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
-        family.get_or_create(&labels).set(v);
+        family.get_or_create(labels).set(v);
+    }
+
+    /// A collector's samples, once it has succeeded.
+    fn add(&mut self, samples: Samples) {
+        for (name, help, labels, v) in samples.0 {
+            self.insert(name, help, &labels, v);
+        }
     }
 
     /// `ipmi_up{collector}`.
@@ -126,16 +152,21 @@ pub(super) async fn collect(
             None => false,
             Some(bmc) => {
                 let left = limit.saturating_sub(began.elapsed());
-                let run = run(exporter, module, client, bmc, *collector, &mut out);
+                let mut samples = Samples::default();
+                let run = run(exporter, module, client, bmc, *collector, &mut samples);
                 // No time left: not started (a request begun and cut off would cost the kept
                 // connection).
                 let result = if left.is_zero() {
+                    drop(run);
                     None
                 } else {
                     tokio::time::timeout(left, run).await.ok()
                 };
                 match result {
-                    Some(Ok(())) => true,
+                    Some(Ok(())) => {
+                        out.add(samples);
+                        true
+                    }
                     Some(Err(e)) => {
                         exporter.stats.error(collector.name(), e.kind().as_str());
                         tracing::warn!(target = %client.endpoint(), collector = collector.name(), kind = e.kind().as_str(), error = %e, "collector failed");
@@ -163,7 +194,7 @@ async fn run(
     client: &Client,
     bmc: &IpmiBmc,
     collector: Collector,
-    out: &mut Out,
+    out: &mut Samples,
 ) -> Result<(), Error> {
     match collector {
         Collector::Ipmi => {
@@ -303,7 +334,7 @@ async fn sensors(
     bmc: &IpmiBmc,
     records: &[SdrRecord],
     exclude: &[u16],
-    out: &mut Out,
+    out: &mut Samples,
 ) -> Result<(), Error> {
     for r in records {
         let Some(s) = r.sensor() else { continue };
