@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The performance table, from one run (release build, this machine; not in CI):
 #  1. client CPU per sealed Get Device ID, one connection, client and simulator pinned to one
-#     vCPU (taskset -c 0): ours, pywinrm's (from the tests' .venv), and the ratio;
+#     vCPU (taskset -c 0): ours, pywinrm's (from the tests' .venv), and the ratio, over
+#     alternating rounds (ROUNDS, default 5) and their medians;
 #  2. envelope build and reply parse (criterion);
 #  3. `correlate` on 10,000 simulated hosts through the CLI, --concurrency 128, the simulator a
 #     separate process on the same machine (unpinned): wall time and the client's peak RSS;
@@ -25,15 +26,33 @@ taskset -c 0 target/release/winrm-ipmi sim --count 1 --port 0 --endpoints-file "
 pids+=($!)
 wait_for "$dir/one.txt"
 ep=$(head -1 "$dir/one.txt")
-ours=$(PER_REQUEST_ENDPOINT=$ep taskset -c 0 cargo bench -q --bench per_request 2>/dev/null | grep '^ours')
-echo "$ours"
+# Both sides drift with the VM's phase, and not in step, so the ratio is taken over alternating
+# rounds (ours, then pywinrm's, ROUNDS times, default 5): each round's figures, then the ratio
+# of the medians.
+rounds=${ROUNDS:-5}
 py=.venv/bin/python
-if [ -x "$py" ] && "$py" -c "import winrm" 2>/dev/null; then
-  theirs=$(BENCH_REQUESTS=${PYWINRM_REQUESTS:-3000} taskset -c 0 "$py" tests/peers/pywinrm_client.py \
-    "http://$ep/wsman" Administrator 'Sim-Passw0rd!' | grep '^pywinrm')
-  echo "$theirs"
-  a=$(echo "$ours" | awk '{print $2}'); b=$(echo "$theirs" | awk '{print $2}')
-  echo "ratio: pywinrm's CPU per request / ours = $(awk "BEGIN {printf \"%.1f\", $b / $a}")x"
+have_py=
+if [ -x "$py" ] && "$py" -c "import winrm" 2>/dev/null; then have_py=1; fi
+a_all=(); b_all=()
+for r in $(seq "$rounds"); do
+  ours=$(PER_REQUEST_ENDPOINT=$ep PER_REQUEST_COUNT=${OURS_REQUESTS:-50000} taskset -c 0 \
+    cargo bench -q --bench per_request 2>/dev/null | grep '^ours')
+  echo "round $r: $ours"
+  a_all+=("$(echo "$ours" | awk '{print $2}')")
+  if [ -n "$have_py" ]; then
+    theirs=$(BENCH_REQUESTS=${PYWINRM_REQUESTS:-2000} taskset -c 0 "$py" tests/peers/pywinrm_client.py \
+      "http://$ep/wsman" Administrator 'Sim-Passw0rd!' | grep '^pywinrm')
+    echo "round $r: $theirs"
+    b_all+=("$(echo "$theirs" | awk '{print $2}')")
+  fi
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+a=$(median "${a_all[@]}")
+echo "ours: median $a CPU-us per request over $rounds rounds (${a_all[*]})"
+if [ -n "$have_py" ]; then
+  b=$(median "${b_all[@]}")
+  echo "pywinrm: median $b CPU-us per request over $rounds rounds (${b_all[*]})"
+  echo "ratio of the medians: pywinrm's CPU per request / ours = $(awk "BEGIN {printf \"%.1f\", $b / $a}")x"
 else
   echo "pywinrm: not installed (scripts/peers.sh installs it into .venv)"
 fi
