@@ -82,6 +82,8 @@ pub async fn read_sel<B: Bmc + ?Sized>(bmc: &B) -> Result<Vec<SelRecord>, B::Err
     let mut renewed = 0;
     let mut id: u16 = 0x0000;
     let mut records = Vec::new();
+    // Record IDs asked for: a chain that points back to one of them would never end.
+    let mut asked = std::collections::HashSet::from([id]);
     loop {
         let [r0, r1] = reservation.to_le_bytes();
         let [i0, i1] = id.to_le_bytes();
@@ -117,10 +119,10 @@ pub async fn read_sel<B: Bmc + ?Sized>(bmc: &B) -> Result<Vec<SelRecord>, B::Err
         if next == 0xFFFF {
             return Ok(records);
         }
-        if records.len() > u16::MAX as usize || next == id {
+        if records.len() > u16::MAX as usize || !asked.insert(next) {
             return Err(IpmiError::malformed(
                 CMD,
-                format!("the record chain does not end (next {next:#06x})"),
+                format!("the record chain does not end (next {next:#06x} was read before)"),
             )
             .into());
         }
@@ -242,5 +244,64 @@ pub async fn clear_sel<B: Bmc + ?Sized>(bmc: &B) -> Result<(), B::Error> {
                 .into());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+    use crate::ipmi::RawResponse;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A SEL and an SDR repository of two records, each pointing back to the first.
+    #[derive(Default)]
+    struct Looping(AtomicUsize);
+
+    impl Bmc for Looping {
+        type Error = IpmiError;
+        async fn request(&self, r: RawRequest) -> Result<RawResponse, IpmiError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            let ok = |d: Vec<u8>| Ok(RawResponse::new(CompletionCode::Normal, d));
+            match (r.netfn(), r.cmd()) {
+                (NetFn::Storage, 0x42 | 0x22) => ok(vec![0x01, 0x00]), // reservations
+                (NetFn::Storage, 0x43) => {
+                    // Get SEL Entry: record 0 → 1 → 0 → ...
+                    let next: u16 = if r.data()[2..4] == [0, 0] { 1 } else { 0 };
+                    let mut d = next.to_le_bytes().to_vec();
+                    d.extend_from_slice(&[
+                        0x01, 0x00, 0x02, 0, 0, 0, 0, 0x20, 0, 0x04, 0x01, 0x01, 0x01, 0, 0, 0,
+                    ]);
+                    ok(d)
+                }
+                (NetFn::Storage, 0x23) => {
+                    // Get SDR: an OEM record, 0 → 1 → 0 → ...
+                    let next: u16 = if r.data()[2..4] == [0, 0] { 1 } else { 0 };
+                    let mut d = next.to_le_bytes().to_vec();
+                    d.extend_from_slice(&[0x01, 0x00, 0x51, 0xC0, 0x03, 0x57, 0x01, 0x00]);
+                    ok(d)
+                }
+                _ => Ok(RawResponse::new(CompletionCode::InvalidCommand, vec![])),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_record_chain_that_points_back_ends_at_once() {
+        let sel = Looping::default();
+        let e = read_sel(&sel).await.unwrap_err();
+        assert!(e.to_string().contains("does not end"), "{e}");
+        assert!(
+            sel.0.load(Ordering::SeqCst) <= 4,
+            "{} requests",
+            sel.0.load(Ordering::SeqCst)
+        );
+        let sdr = Looping::default();
+        let e = crate::ipmi::sdr::read_repository(&sdr).await.unwrap_err();
+        assert!(e.to_string().contains("does not end"), "{e}");
+        assert!(
+            sdr.0.load(Ordering::SeqCst) <= 4,
+            "{} requests",
+            sdr.0.load(Ordering::SeqCst)
+        );
     }
 }

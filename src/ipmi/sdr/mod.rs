@@ -133,6 +133,8 @@ pub async fn read_repository<B: Bmc + ?Sized>(bmc: &B) -> Result<Vec<SdrRecord>,
     let mut chunk: Option<usize> = None;
     let mut id = 0u16;
     let mut records = Vec::new();
+    // Record IDs asked for: a chain that points back to one of them would never end.
+    let mut asked = std::collections::HashSet::from([id]);
     let fail = |code| IpmiError::Completion {
         netfn: NetFn::Storage,
         cmd: 0x23,
@@ -183,10 +185,10 @@ pub async fn read_repository<B: Bmc + ?Sized>(bmc: &B) -> Result<Vec<SdrRecord>,
         if next == 0xFFFF {
             return Ok(records);
         }
-        if records.len() > u16::MAX as usize || next == id {
+        if records.len() > u16::MAX as usize || !asked.insert(next) {
             return Err(IpmiError::malformed(
                 "Get SDR",
-                format!("the record chain does not end (next {next:#06x})"),
+                format!("the record chain does not end (next {next:#06x} was read before)"),
             )
             .into());
         }
