@@ -117,54 +117,80 @@ pub async fn set_lan<B: Bmc + ?Sized>(
             ]
         }
     };
-    // Set in progress, where the BMC has the parameter (a BMC without it applies at once).
-    let lock = get(bmc, channel, 0).await?.is_some();
-    if lock {
-        let _ = set(bmc, channel, 0, &[0x01]).await?;
-    }
-    let written = set(bmc, channel, param, &value).await?;
-    let mut outcome: Result<(), IpmiError> = if written.is_success() {
-        Err(IpmiError::VerifyFailed {
-            what: format!("LAN parameter {param} on channel {channel}"),
-            written: hex(&value),
-            read: String::new(),
-        })
-    } else {
-        Err(IpmiError::Completion {
-            netfn: NetFn::Transport,
-            cmd: 0x01,
-            code: written,
-        })
-    };
-    if written.is_success() {
-        for attempt in 0..READ_BACKS {
-            let read = get(bmc, channel, param).await?.unwrap_or_default();
-            // A source's upper bits and a VLAN's reserved bits are not ours to compare.
-            let same = match setting {
-                LanSetting::IpSource(_) => read.first().map(|b| b & 0x0F) == Some(value[0]),
-                // Off: tagging disabled; whether the BMC keeps the old ID is its own business.
-                LanSetting::Vlan(None) => read.get(1).is_some_and(|b| b & 0x80 == 0),
-                _ => read.get(..value.len()) == Some(&value[..]),
-            };
-            if same {
-                outcome = Ok(());
-                break;
+    // Set in progress, where the BMC has the parameter (a BMC without it applies at once). 81h:
+    // another party holds it; nothing is written, and its lock is not ours to release.
+    let mut locked = false;
+    if get(bmc, channel, 0).await?.is_some() {
+        let code = set(bmc, channel, 0, &[0x01]).await?;
+        if code.byte() == 0x81 {
+            return Err(IpmiError::Completion {
+                netfn: NetFn::Transport,
+                cmd: 0x01,
+                code,
             }
-            outcome = Err(IpmiError::VerifyFailed {
-                what: format!("LAN parameter {param} on channel {channel}"),
-                written: hex(&value),
-                read: hex(&read),
-            });
-            if attempt + 1 < READ_BACKS {
-                tokio::time::sleep(READ_BACK_PAUSE).await;
+            .into());
+        }
+        locked = code.is_success();
+    }
+    let outcome = write_and_verify(bmc, channel, setting, param, &value).await;
+    if locked {
+        match outcome {
+            // Commit, then release.
+            Ok(Ok(())) => {
+                let _ = set(bmc, channel, 0, &[0x02]).await?;
+                let _ = set(bmc, channel, 0, &[0x00]).await?;
+            }
+            // Whatever failed, the lock is released (without a commit) before the failure is
+            // reported, so the next writer does not find it held; a failure to release is
+            // secondary to the one being reported.
+            _ => {
+                let _ = set(bmc, channel, 0, &[0x00]).await;
             }
         }
     }
-    if lock {
-        let _ = set(bmc, channel, 0, &[0x02]).await?;
-        let _ = set(bmc, channel, 0, &[0x00]).await?;
+    outcome?.map_err(Into::into)
+}
+
+/// Writes `value` to parameter `param` and reads it back until it reads as written (the BMC
+/// may apply it with a delay). The outer error is the carrier's, the inner the BMC's answer.
+async fn write_and_verify<B: Bmc + ?Sized>(
+    bmc: &B,
+    channel: u8,
+    setting: LanSetting,
+    param: u8,
+    value: &[u8],
+) -> Result<Result<(), IpmiError>, B::Error> {
+    let written = set(bmc, channel, param, value).await?;
+    if !written.is_success() {
+        return Ok(Err(IpmiError::Completion {
+            netfn: NetFn::Transport,
+            cmd: 0x01,
+            code: written,
+        }));
     }
-    outcome.map_err(Into::into)
+    let mut outcome = Ok(());
+    for attempt in 0..READ_BACKS {
+        let read = get(bmc, channel, param).await?.unwrap_or_default();
+        // A source's upper bits and a VLAN's reserved bits are not ours to compare.
+        let same = match setting {
+            LanSetting::IpSource(_) => read.first().map(|b| b & 0x0F) == Some(value[0]),
+            // Off: tagging disabled; whether the BMC keeps the old ID is its own business.
+            LanSetting::Vlan(None) => read.get(1).is_some_and(|b| b & 0x80 == 0),
+            _ => read.get(..value.len()) == Some(value),
+        };
+        if same {
+            return Ok(Ok(()));
+        }
+        outcome = Err(IpmiError::VerifyFailed {
+            what: format!("LAN parameter {param} on channel {channel}"),
+            written: hex(value),
+            read: hex(&read),
+        });
+        if attempt + 1 < READ_BACKS {
+            tokio::time::sleep(READ_BACK_PAUSE).await;
+        }
+    }
+    Ok(outcome)
 }
 
 fn hex(b: &[u8]) -> String {
@@ -172,4 +198,69 @@ fn hex(b: &[u8]) -> String {
         .map(|x| format!("{x:02x}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(all(test, feature = "sim"))]
+mod tests {
+    use super::*;
+    use crate::ipmi::test_support::Recording;
+    use crate::ipmi::{CompletionCode, RawResponse};
+    use crate::sim::{BmcConfig, SimBmc};
+
+    fn is_set(r: &RawRequest, param: u8) -> bool {
+        r.netfn() == NetFn::Transport && r.cmd() == 0x01 && r.data().get(1) == Some(&param)
+    }
+
+    #[tokio::test]
+    async fn a_lock_held_by_another_party_is_neither_written_past_nor_released() {
+        let bmc = Recording::new(SimBmc::new(BmcConfig::default())).failing(
+            |r| is_set(r, 0),
+            0,
+            CompletionCode::from_byte(0x81),
+        );
+        let e = set_lan(&bmc, 1, LanSetting::IpAddress(Ipv4Addr::new(192, 0, 2, 99)))
+            .await
+            .unwrap_err();
+        assert_eq!(e.completion_code().map(|c| c.byte()), Some(0x81), "{e}");
+        let sets: Vec<Vec<u8>> = bmc
+            .requests()
+            .iter()
+            .filter(|r| r.netfn() == NetFn::Transport && r.cmd() == 0x01)
+            .map(|r| r.data().to_vec())
+            .collect();
+        assert_eq!(sets, [vec![1, 0, 0x01]], "only the refused attempt to lock");
+    }
+
+    /// Answers like `inner`, but the carrier fails on the write of `param`.
+    struct CutOff(SimBmc, u8);
+
+    impl Bmc for CutOff {
+        type Error = IpmiError;
+        async fn request(&self, r: RawRequest) -> Result<RawResponse, IpmiError> {
+            if is_set(&r, self.1) {
+                return Err(IpmiError::InvalidArgument(
+                    "the connection went down".into(),
+                ));
+            }
+            self.0.request(r).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_after_locking_still_releases_the_lock() {
+        let bmc = CutOff(SimBmc::new(BmcConfig::default()), 3);
+        let e = set_lan(&bmc, 1, LanSetting::IpAddress(Ipv4Addr::new(192, 0, 2, 99)))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("went down"), "{e}");
+        // Set in progress is back to "set complete": the next writer is not locked out.
+        assert_eq!(get(&bmc, 1, 0).await.unwrap(), Some(vec![0x00]));
+        set_lan(
+            &bmc.0,
+            1,
+            LanSetting::Netmask(Ipv4Addr::new(255, 255, 0, 0)),
+        )
+        .await
+        .unwrap();
+    }
 }
