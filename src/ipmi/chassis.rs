@@ -296,26 +296,71 @@ pub async fn set_boot_device<B: super::Bmc + ?Sized>(
         .await?
         .completion
         .is_success();
-    // Acknowledge flags: a BMC may refuse; ipmitool goes on, and so do we.
-    let _ = bmc.request(set(vec![0x04, 0x01, 0x01])?).await?;
     let mut flags = vec![0x05];
     flags.extend_from_slice(&device.flags());
-    let r = bmc.request(set(flags)?).await?;
-    let outcome = if r.completion.is_success() {
+    let flags = set(flags)?;
+    let (ack, done) = (set(vec![0x04, 0x01, 0x01])?, set(vec![0x00, 0x02])?);
+    let written = async {
+        // Acknowledge flags: a BMC may refuse; ipmitool goes on, and so do we.
+        let _ = bmc.request(ack).await?;
+        let r = bmc.request(flags).await?;
+        if !r.completion.is_success() {
+            return Ok(Err(IpmiError::Completion {
+                netfn: NetFn::Chassis,
+                cmd: 0x08,
+                code: r.completion,
+            }));
+        }
         if in_progress {
-            let _ = bmc.request(set(vec![0x00, 0x02])?).await?;
+            let _ = bmc.request(done).await?;
         }
-        Ok(())
-    } else {
-        Err(IpmiError::Completion {
-            netfn: NetFn::Chassis,
-            cmd: 0x08,
-            code: r.completion,
-        }
-        .into())
-    };
-    if in_progress {
-        let _ = bmc.request(set(vec![0x00, 0x00])?).await?;
+        Ok::<_, B::Error>(Ok(()))
     }
-    outcome
+    .await;
+    if in_progress {
+        // Set complete whatever happened, the carrier's failure included, so the lock is
+        // never left held; a failure here is secondary to the one being reported.
+        let released = bmc.request(set(vec![0x00, 0x00])?).await;
+        if matches!(written, Ok(Ok(()))) {
+            released?;
+        }
+    }
+    let written: Result<(), IpmiError> = written?;
+    written.map_err(Into::into)
+}
+
+#[cfg(all(test, feature = "sim"))]
+mod boot_tests {
+    use super::*;
+    use crate::ipmi::test_support::CarrierFails;
+    use crate::ipmi::{Bmc, NetFn, RawRequest};
+    use crate::sim::{BmcConfig, SimBmc};
+
+    #[tokio::test]
+    async fn a_failure_after_locking_the_boot_options_releases_them() {
+        let device = SetBootDevice {
+            device: BootDevice::Pxe,
+            persistent: false,
+            efi: false,
+        };
+        // The connection goes down on the boot flags' write.
+        let bmc = CarrierFails {
+            inner: SimBmc::new(BmcConfig::default()),
+            when: |r| r.netfn() == NetFn::Chassis && r.cmd() == 0x08 && r.data()[0] == 5,
+        };
+        let e = set_boot_device(&bmc, device).await.unwrap_err();
+        assert!(e.to_string().contains("went down"), "{e}");
+        // Set in progress was released: taking it again succeeds, and so does a whole write.
+        let again = bmc
+            .inner
+            .request(RawRequest::new(NetFn::Chassis, 0x08, vec![0x00, 0x01]).unwrap())
+            .await
+            .unwrap();
+        assert!(again.completion.is_success(), "{:?}", again.completion);
+        let _ = bmc
+            .inner
+            .request(RawRequest::new(NetFn::Chassis, 0x08, vec![0x00, 0x00]).unwrap())
+            .await;
+        set_boot_device(&bmc.inner, device).await.unwrap();
+    }
 }

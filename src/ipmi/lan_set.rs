@@ -203,8 +203,8 @@ fn hex(b: &[u8]) -> String {
 #[cfg(all(test, feature = "sim"))]
 mod tests {
     use super::*;
-    use crate::ipmi::test_support::Recording;
-    use crate::ipmi::{CompletionCode, RawResponse};
+    use crate::ipmi::CompletionCode;
+    use crate::ipmi::test_support::{CarrierFails, Recording};
     use crate::sim::{BmcConfig, SimBmc};
 
     fn is_set(r: &RawRequest, param: u8) -> bool {
@@ -231,24 +231,12 @@ mod tests {
         assert_eq!(sets, [vec![1, 0, 0x01]], "only the refused attempt to lock");
     }
 
-    /// Answers like `inner`, but the carrier fails on the write of `param`.
-    struct CutOff(SimBmc, u8);
-
-    impl Bmc for CutOff {
-        type Error = IpmiError;
-        async fn request(&self, r: RawRequest) -> Result<RawResponse, IpmiError> {
-            if is_set(&r, self.1) {
-                return Err(IpmiError::InvalidArgument(
-                    "the connection went down".into(),
-                ));
-            }
-            self.0.request(r).await
-        }
-    }
-
     #[tokio::test]
     async fn a_failure_after_locking_still_releases_the_lock() {
-        let bmc = CutOff(SimBmc::new(BmcConfig::default()), 3);
+        let bmc = CarrierFails {
+            inner: SimBmc::new(BmcConfig::default()),
+            when: |r| is_set(r, 3),
+        };
         let e = set_lan(&bmc, 1, LanSetting::IpAddress(Ipv4Addr::new(192, 0, 2, 99)))
             .await
             .unwrap_err();
@@ -256,7 +244,7 @@ mod tests {
         // Set in progress is back to "set complete": the next writer is not locked out.
         assert_eq!(get(&bmc, 1, 0).await.unwrap(), Some(vec![0x00]));
         set_lan(
-            &bmc.0,
+            &bmc.inner,
             1,
             LanSetting::Netmask(Ipv4Addr::new(255, 255, 0, 0)),
         )

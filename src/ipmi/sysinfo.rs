@@ -279,8 +279,12 @@ pub async fn write_string<B: Bmc + ?Sized>(
         }
     }
     if handshake {
-        execute(bmc, set_in_progress(COMMIT_WRITE)).await?;
-        execute(bmc, set_in_progress(SET_COMPLETE)).await?;
+        // Commit-write is optional (a BMC may refuse it): set complete is sent whatever its
+        // answer, then its failure reported, so the lock is never left held.
+        let committed = execute(bmc, set_in_progress(COMMIT_WRITE)).await;
+        let completed = execute(bmc, set_in_progress(SET_COMPLETE)).await;
+        committed?;
+        completed?;
     }
 
     let read = read_string(bmc, parameter).await?;
@@ -497,6 +501,38 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(now.text, "old value");
+    }
+
+    #[tokio::test]
+    async fn a_refused_commit_write_still_completes_the_handshake() {
+        fn is_commit(r: &RawRequest) -> bool {
+            r.cmd() == 0x58 && r.data() == [0, 2]
+        }
+        let bmc = Recording::new(SimBmc::new(BmcConfig::default())).failing(
+            is_commit,
+            0,
+            CompletionCode::from_byte(0xCC),
+        );
+        let e = write_string(
+            &bmc,
+            SystemInfoParameter::OsName,
+            "x",
+            StringEncoding::Latin1,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.completion_code().map(|c| c.byte()), Some(0xCC));
+        let last = bmc.requests().into_iter().rev().find(|r| r.cmd() == 0x58);
+        assert_eq!(last.unwrap().data(), [0, 0], "set complete sent last");
+        // The next writer is not locked out.
+        write_string(
+            &bmc.inner,
+            SystemInfoParameter::OsName,
+            "y",
+            StringEncoding::Latin1,
+        )
+        .await
+        .unwrap();
     }
 
     #[tokio::test]

@@ -75,3 +75,23 @@ impl<B: Bmc<Error = IpmiError> + Sync> Bmc for Recording<B> {
         self.inner.request(request).await
     }
 }
+
+/// Wraps a BMC, and the carrier fails (an error, no answer) on every request that matches
+/// `when`: a connection that goes down mid-procedure.
+pub(crate) struct CarrierFails<B> {
+    pub inner: B,
+    pub when: fn(&RawRequest) -> bool,
+}
+
+impl<B: Bmc<Error = IpmiError> + Sync> Bmc for CarrierFails<B> {
+    type Error = IpmiError;
+
+    async fn request(&self, request: RawRequest) -> Result<RawResponse, IpmiError> {
+        if (self.when)(&request) {
+            return Err(IpmiError::InvalidArgument(
+                "the connection went down".into(),
+            ));
+        }
+        self.inner.request(request).await
+    }
+}
