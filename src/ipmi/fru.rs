@@ -10,6 +10,9 @@ use super::{Bmc, CompletionCode, IpmiError, NetFn, RawRequest};
 /// The first chunk size (what ipmitool asks over LAN); shrinks by 8 above 32, else by 1, to 8.
 const FIRST_CHUNK: u8 = 32;
 const SMALLEST_CHUNK: u8 = 8;
+/// Read FRU Data answered 81h (FRU device busy): tries again, this many times, after a pause.
+const FRU_BUSY_RETRIES: u32 = 3;
+const FRU_BUSY_PAUSE: std::time::Duration = std::time::Duration::from_millis(30);
 
 /// A FRU device's inventory, decoded.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -84,24 +87,35 @@ pub enum FruRead {
     NotPresent(CompletionCode),
 }
 
+/// How a FRU device is addressed (Get FRU Inventory Area Info, byte 3 bit 0): a word device's
+/// Read FRU Data offsets and counts are in 16-bit words (IPMI 2.0 §34.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    Bytes,
+    Words,
+}
+
+/// Reads `count` bytes at byte `offset` (both even for a word device).
 async fn read_chunk<B: Bmc + ?Sized>(
     bmc: &B,
     id: u8,
     offset: u16,
     count: u8,
+    access: Access,
 ) -> Result<Result<Vec<u8>, CompletionCode>, B::Error> {
-    let [o0, o1] = offset.to_le_bytes();
+    let unit = if access == Access::Words { 2 } else { 1 };
+    let [o0, o1] = (offset / unit).to_le_bytes();
     let r = bmc
         .request(RawRequest::new(
             NetFn::Storage,
             0x11,
-            vec![id, o0, o1, count],
+            vec![id, o0, o1, count / unit as u8],
         )?)
         .await?;
     if !r.completion.is_success() {
         return Ok(Err(r.completion));
     }
-    let n = *r.data.first().unwrap_or(&0) as usize;
+    let n = *r.data.first().unwrap_or(&0) as usize * unit as usize;
     if n > count as usize || r.data.len() < 1 + n {
         return Err(IpmiError::malformed(
             "Read FRU Data",
@@ -120,18 +134,29 @@ async fn read_range<B: Bmc + ?Sized>(
     offset: u16,
     len: usize,
     chunk: &mut u8,
+    access: Access,
 ) -> Result<Vec<u8>, B::Error> {
     let mut out = Vec::with_capacity(len);
+    let mut busy = 0;
     while out.len() < len {
-        let want = (len - out.len()).min(*chunk as usize) as u8;
+        let mut want = (len - out.len()).min(*chunk as usize) as u8;
+        if access == Access::Words {
+            // Whole words: an odd tail reads one byte more, cut below.
+            want = (want + 1) & !1;
+        }
         let at = offset
             .checked_add(out.len() as u16)
             .ok_or_else(|| IpmiError::malformed("Read FRU Data", "offset past 64 KiB"))?;
-        match read_chunk(bmc, id, at, want).await? {
+        match read_chunk(bmc, id, at, want, access).await? {
             Ok(part) if part.is_empty() => break, // the device has no more
             Ok(part) => out.extend_from_slice(&part),
             Err(code) if matches!(code.byte(), 0xC7 | 0xC8 | 0xCA) && *chunk > SMALLEST_CHUNK => {
                 *chunk -= if *chunk > 32 { 8 } else { 1 };
+            }
+            // 81h: FRU device busy, e.g. a write pending (§34.2): a short wait, as OCS does.
+            Err(code) if code.byte() == 0x81 && busy < FRU_BUSY_RETRIES => {
+                busy += 1;
+                tokio::time::sleep(FRU_BUSY_PAUSE).await;
             }
             Err(code) => {
                 return Err(IpmiError::Completion {
@@ -166,8 +191,13 @@ pub async fn read_fru<B: Bmc + ?Sized>(bmc: &B, id: u8) -> Result<FruRead, B::Er
         )
         .into());
     }
+    let access = if r.data[2] & 0x01 != 0 {
+        Access::Words
+    } else {
+        Access::Bytes
+    };
     let mut chunk = FIRST_CHUNK;
-    let header = read_range(bmc, id, 0, 8, &mut chunk).await?;
+    let header = read_range(bmc, id, 0, 8, &mut chunk, access).await?;
     if header[0] & 0x0F != 1 {
         return Err(IpmiError::malformed(
             "Read FRU Data",
@@ -181,12 +211,12 @@ pub async fn read_fru<B: Bmc + ?Sized>(bmc: &B, id: u8) -> Result<FruRead, B::Er
         if offset < 8 || offset + 2 > size {
             continue;
         }
-        let head = read_range(bmc, id, offset as u16, 2, &mut chunk).await?;
+        let head = read_range(bmc, id, offset as u16, 2, &mut chunk, access).await?;
         let len = (head[1] as usize * 8).min(size - offset);
         if len == 0 {
             continue;
         }
-        let area = read_range(bmc, id, offset as u16, len, &mut chunk).await?;
+        let area = read_range(bmc, id, offset as u16, len, &mut chunk, access).await?;
         match slot {
             0 => fru.chassis = Some(chassis_area(&area)),
             1 => fru.board = Some(board_area(&area)),
@@ -309,6 +339,56 @@ fn product_area(a: &[u8]) -> ProductArea {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "sim")]
+    #[tokio::test]
+    async fn a_word_device_is_read_in_words_and_a_busy_one_is_waited_for() {
+        use crate::ipmi::{CompletionCode, RawResponse};
+        use crate::sim::{BmcConfig, SimBmc};
+        use std::sync::atomic::{AtomicU32, Ordering};
+        /// The simulator's FRU, as a word-addressed device that is busy (81h) at first.
+        struct Words(SimBmc, AtomicU32);
+        impl Bmc for Words {
+            type Error = IpmiError;
+            async fn request(&self, r: RawRequest) -> Result<RawResponse, IpmiError> {
+                match r.cmd() {
+                    0x10 => {
+                        let mut a = self.0.request(r).await?;
+                        a.data[2] |= 0x01;
+                        Ok(a)
+                    }
+                    0x11 => {
+                        if self.1.fetch_add(1, Ordering::SeqCst) < 2 {
+                            return Ok(RawResponse::new(CompletionCode::from_byte(0x81), vec![]));
+                        }
+                        let d = r.data();
+                        let words = u16::from_le_bytes([d[1], d[2]]);
+                        assert!(words < 0x8000, "a word offset, not a byte one");
+                        let [o0, o1] = (words * 2).to_le_bytes();
+                        let bytes =
+                            RawRequest::new(NetFn::Storage, 0x11, vec![d[0], o0, o1, d[3] * 2])?;
+                        let mut a = self.0.request(bytes).await?;
+                        assert_eq!(a.data[0] % 2, 0);
+                        a.data[0] /= 2;
+                        Ok(a)
+                    }
+                    _ => self.0.request(r).await,
+                }
+            }
+        }
+        let FruRead::Ok(direct) = read_fru(&SimBmc::new(BmcConfig::default()), 0)
+            .await
+            .unwrap()
+        else {
+            panic!("FRU 0 is present")
+        };
+        let words = Words(SimBmc::new(BmcConfig::default()), AtomicU32::new(0));
+        let FruRead::Ok(fru) = read_fru(&words, 0).await.unwrap() else {
+            panic!("FRU 0 is present")
+        };
+        assert_eq!(fru, direct);
+        assert!(fru.product.is_some());
+    }
 
     #[cfg(feature = "sim")]
     #[tokio::test]
