@@ -138,6 +138,22 @@ async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("--yes"));
     assert!(sim.host(0).bmc.power_on());
+    // A host list, from a file or stdin, needs --yes too, whatever it holds.
+    let list = cache.join("hosts");
+    std::fs::write(&list, both.join("\n")).unwrap();
+    for hosts in [list.to_str().unwrap(), "-"] {
+        let mut cmd = assert_cmd::Command::cargo_bin("winrm-ipmi").unwrap();
+        let o = cmd
+            .env("WINRM_PASSWORD", "Sim-Passw0rd!")
+            .args(["-U", "Administrator", "--hosts", hosts])
+            .args(["chassis", "power", "cycle"])
+            .write_stdin(both.join("\n"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{hosts}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--yes"), "{hosts}");
+    }
+    assert!(sim.host(0).bmc.power_on() && sim.host(1).bmc.power_on());
     // The first host goes down with its connection; the second answers. Both are done.
     let o = ours(
         &cache,

@@ -182,9 +182,10 @@ impl Catalog {
                     let a = power_action(action).ok_or_else(|| {
                         format!("invalid chassis power command {action:?}: status, on, off, cycle, reset, soft, diag")
                     })?;
-                    if !yes && g.hosts.len() + usize::from(g.hosts_file.is_some()) != 1 {
+                    // A host list (--hosts FILE or -) may hold any number of hosts.
+                    if !yes && (g.hosts_file.is_some() || g.hosts.len() != 1) {
                         return Err(format!(
-                            "chassis power {action} on more than one host needs --yes"
+                            "chassis power {action} on a host list or more than one host needs --yes"
                         ));
                     }
                     Catalog::Power(a)
