@@ -246,7 +246,9 @@ impl ClientBuilder {
             flow: self.flow,
             encryption: self.encryption,
             connect_timeout: self.connect_timeout,
-            request_timeout: self.operation_timeout + Duration::from_secs(5),
+            request_timeout: self
+                .operation_timeout
+                .saturating_add(Duration::from_secs(5)),
             allow_basic_over_http: self.allow_basic_over_http,
             proxy,
             tls,

@@ -117,6 +117,12 @@ pub struct Shard {
     count: u32,
 }
 
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index + 1, self.count)
+    }
+}
+
 impl Shard {
     /// Parses `K/N` with 1 ≤ K ≤ N.
     pub fn parse(s: &str) -> Result<Self, String> {

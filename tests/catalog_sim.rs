@@ -151,7 +151,10 @@ async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(2), "{hosts}");
-        assert!(String::from_utf8_lossy(&o.stderr).contains("--yes"), "{hosts}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("--yes"),
+            "{hosts}"
+        );
     }
     assert!(sim.host(0).bmc.power_on() && sim.host(1).bmc.power_on());
     // The first host goes down with its connection; the second answers. Both are done.

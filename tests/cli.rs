@@ -518,3 +518,99 @@ async fn pipes_empty_lists_and_a_closed_output() {
     .unwrap();
     assert_eq!(code, Some(0));
 }
+
+/// A host list is read safely: one host spelt three ways runs once; a line that is not UTF-8 is
+/// that line's error and the rest of the list still runs; an empty shard is nothing to do, not
+/// a usage error; a directory and absurd option values are refused before any traffic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_lists_and_options_are_read_safely() {
+    let sim = Simulator::builder().hosts(2).start().await.unwrap();
+    let eps = sim.endpoints();
+    let port = eps[0].rsplit(':').next().unwrap();
+    let guid = |stdin: Vec<u8>, extra: &[&str]| {
+        let o = cli()
+            .args(["-U", "Administrator", "--hosts", "-", "-o", "json"])
+            .args(extra)
+            .args(["mc", "guid"])
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (
+            o.status.code(),
+            rows,
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // One host, three spellings.
+    let same =
+        format!("127.0.0.1:{port}\nhttp://127.0.0.1:{port}/wsman\nHTTP://127.0.0.1:{port}/WSMAN\n");
+    let (code, rows, err) = guid(same.into_bytes(), &[]);
+    assert_eq!((code, rows.len()), (Some(0), 1), "{rows:?} {err}");
+    // Not UTF-8 in the middle: its own error row, the hosts after it still run.
+    let mut list = format!("{}\n", eps[0]).into_bytes();
+    list.extend_from_slice(b"\xff\xfe\n");
+    list.extend_from_slice(format!("{}\n", eps[1]).as_bytes());
+    let (code, rows, err) = guid(list, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    let ok: Vec<bool> = rows.iter().map(|r| r["ok"] == true).collect();
+    assert_eq!(ok, [true, false, true], "{rows:?}");
+    assert!(
+        rows[1]["message"].as_str().unwrap().contains("not UTF-8"),
+        "{rows:?}"
+    );
+    // Two shards of one host: one of them is empty, which is no failure.
+    let one = format!("{}\n", eps[0]);
+    let codes: Vec<(Option<i32>, usize, String)> = ["1/2", "2/2"]
+        .iter()
+        .map(|s| {
+            let (code, rows, err) = guid(one.clone().into_bytes(), &["--shard", s]);
+            (code, rows.len(), err)
+        })
+        .collect();
+    assert!(
+        codes.iter().all(|(code, _, _)| *code == Some(0)),
+        "{codes:?}"
+    );
+    assert_eq!(codes.iter().map(|c| c.1).sum::<usize>(), 1, "{codes:?}");
+    assert!(
+        codes.iter().any(|c| c.2.contains("falls in shard")),
+        "{codes:?}"
+    );
+    // Refused before any traffic (exit 2), never a panic (101).
+    let dir = std::env::temp_dir();
+    for args in [
+        vec!["--hosts", dir.to_str().unwrap(), "mc", "guid"],
+        vec![
+            "-H",
+            &eps[0],
+            "--concurrency",
+            "2305843009213693952",
+            "mc",
+            "guid",
+        ],
+        vec![
+            "-H",
+            &eps[0],
+            "--timeout",
+            "18446744073709551615",
+            "mc",
+            "guid",
+        ],
+    ] {
+        let o = cli()
+            .args(["-U", "Administrator"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}

@@ -28,6 +28,8 @@ pub struct Hosts {
     flags: Vec<String>,
     source: Option<String>,
     shard: Option<Shard>,
+    /// The scheme a host without one gets (for "each host once").
+    scheme: Scheme,
     /// How many, when known before the run (no standard input).
     pub known: Option<usize>,
 }
@@ -38,11 +40,13 @@ impl Hosts {
     fn spawn(self) -> tokio::sync::mpsc::Receiver<Result<String, String>> {
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
         std::thread::spawn(move || {
-            // Each host once: a 64-bit hash per host name seen, not the names.
+            // Each host once, however it is spelt: a 64-bit hash per endpoint seen, not the
+            // names.
             let mut seen = HashSet::new();
+            let scheme = self.scheme;
             let mut send = |entry: Result<String, String>| match entry {
                 Ok(h) if !self.shard.is_none_or(|s| s.contains(&h)) => true,
-                Ok(h) if !seen.insert(name_hash(&h)) => true,
+                Ok(h) if !seen.insert(name_hash(&endpoint_key(&h, scheme))) => true,
                 e => tx.blocking_send(e).is_ok(),
             };
             for h in self
@@ -67,14 +71,23 @@ impl Hosts {
                 },
             };
             let name = self.source.clone().unwrap_or_default();
-            for (n, line) in reader.lines().enumerate() {
-                let entry = match line {
+            let mut reader = reader;
+            let mut bytes = Vec::new();
+            for n in 0.. {
+                bytes.clear();
+                let line = match reader.read_until(b'\n', &mut bytes) {
+                    Ok(0) => return,
+                    // A line that is not UTF-8 is that line's error; the list goes on.
+                    Ok(_) => std::str::from_utf8(&bytes).map_err(|_| "not UTF-8 text".to_string()),
                     Err(e) => {
                         // A read error does not go away: report it once and stop.
                         send(Err(format!("{name}:{}: {e}", n + 1)));
                         return;
                     }
-                    Ok(line) => match hosts::parse_line(&line) {
+                };
+                let entry = match line {
+                    Err(e) => Err(format!("{name}:{}: {e}", n + 1)),
+                    Ok(line) => match hosts::parse_line(line) {
                         Ok(None) => continue,
                         Ok(Some(h)) => Ok(h.to_string()),
                         Err(e) => Err(format!(
@@ -93,6 +106,16 @@ impl Hosts {
     }
 }
 
+/// What makes two host entries the same host: the scheme, the host name in lower case, the
+/// port and the path, as the endpoint parser reads them (`srv01`, `SRV01:5985` and
+/// `http://srv01/wsman` are one host). An entry that does not parse stands for itself.
+fn endpoint_key(entry: &str, scheme: Scheme) -> String {
+    match Endpoint::parse(entry, scheme) {
+        Ok(e) => e.url().to_ascii_lowercase(),
+        Err(_) => entry.to_string(),
+    }
+}
+
 /// A host name's 64-bit hash, for "each host once" without keeping the names.
 fn name_hash(host: &str) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -108,12 +131,17 @@ pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
     for h in &g.hosts {
         Endpoint::parse(h, Scheme::Http).map_err(|e| e.to_string())?;
     }
+    let scheme = if g.transport == Transport::Https {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
     let mut seen: HashSet<u64> = g
         .hosts
         .iter()
         .map(|h| h.trim())
         .filter(|h| !h.is_empty())
-        .map(name_hash)
+        .map(|h| name_hash(&endpoint_key(h, scheme)))
         .collect();
     let mut known = Some(seen.len());
     match g.hosts_file.as_deref() {
@@ -122,6 +150,9 @@ pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
         Some(path) => {
             // Not opened here unless a regular file: a pipe can be read only once.
             let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            if meta.is_dir() {
+                return Err(format!("{path} is a directory, not a host list"));
+            }
             if meta.is_file() {
                 let file =
                     std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
@@ -131,7 +162,7 @@ pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
                     let line = line.map_err(|e| format!("cannot read {path}: {e}"))?;
                     match hosts::parse_line(&line) {
                         Ok(Some(h)) => {
-                            seen.insert(name_hash(h));
+                            seen.insert(name_hash(&endpoint_key(h, scheme)));
                         }
                         Ok(None) => {}
                         Err(e) => {
@@ -164,6 +195,7 @@ pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
             flags: g.hosts.clone(),
             source: g.hosts_file.clone(),
             shard: g.shard,
+            scheme,
             known,
         },
         factory,
@@ -420,6 +452,11 @@ pub async fn run(g: &Global, op: Op, hosts: Hosts, factory: ClientFactory) -> Ex
         b.finish_and_clear();
     }
     if printer.count() == 0 {
+        if let Some(shard) = g.shard {
+            // A shard may be empty (more shards than hosts): nothing to do is not a failure.
+            eprintln!("winrm-ipmi: no host of the list falls in shard {shard}");
+            return ExitCode::SUCCESS;
+        }
         eprintln!("winrm-ipmi: no host (the host list was empty)");
         return ExitCode::from(2);
     }

