@@ -157,6 +157,19 @@ async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
         );
     }
     assert!(sim.host(0).bmc.power_on() && sim.host(1).bmc.power_on());
+    // So do the other changes to a BMC.
+    for change in [
+        &["sel", "clear"][..],
+        &["chassis", "bootdev", "pxe"],
+        &["lan", "set", "1", "ipsrc", "dhcp"],
+    ] {
+        let o = ours(&cache, &both, change);
+        assert_eq!(o.status.code(), Some(2), "{change:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("--yes"),
+            "{change:?}"
+        );
+    }
     // The first host goes down with its connection; the second answers. Both are done.
     let o = ours(
         &cache,

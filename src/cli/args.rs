@@ -29,8 +29,8 @@ pub struct Global {
     #[arg(short = 'H', long = "host", global = true, value_delimiter = ',')]
     pub hosts: Vec<String>,
     /// File with one host per line (HOST[:PORT]; `#` starts a comment); `-` reads standard
-    /// input. Hosts stream in and results stream out: memory follows --concurrency, not the
-    /// fleet's size.
+    /// input. Hosts stream in; JSON and CSV results stream out line by line, so memory follows
+    /// --concurrency, not the fleet's size (the text table is aligned, so it comes at the end).
     #[arg(long = "hosts", global = true, value_name = "FILE|-")]
     pub hosts_file: Option<String>,
     /// Only this shard of the hosts, K/N (1 ≤ K ≤ N): N runs with K = 1..N cover every host
@@ -363,8 +363,12 @@ pub enum SelCommand {
     List,
     /// Every entry with sensor names and threshold readings.
     Elist,
-    /// Clear the SEL (reservation first).
-    Clear,
+    /// Clear the SEL (reservation first; a host list or more than one host needs --yes).
+    Clear {
+        /// Clear the SEL of every host given.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -380,9 +384,13 @@ pub enum ChassisCommand {
         #[arg(long)]
         yes: bool,
     },
-    /// Boot from this device next time: none, pxe, disk, safe, diag, cdrom, bios, floppy.
+    /// Boot from this device next time: none, pxe, disk, safe, diag, cdrom, bios, floppy (a
+    /// host list or more than one host needs --yes).
     Bootdev {
         device: String,
+        /// Set the boot device of every host given.
+        #[arg(long)]
+        yes: bool,
         /// `options=persistent,efiboot` as ipmitool takes it.
         options: Option<String>,
         /// Every boot, not only the next (ipmitool: options=persistent).
@@ -447,6 +455,9 @@ pub enum LanCommand {
         /// The value (defgw: `ipaddr A.B.C.D`; vlan: `id N` or `id off`).
         #[arg(num_args = 1..=2, required = true)]
         value: Vec<String>,
+        /// Change the LAN settings of every host given (not ipaddr: one host only).
+        #[arg(long)]
+        yes: bool,
     },
 }
 

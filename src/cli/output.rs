@@ -169,8 +169,10 @@ impl<'o> Printer<'o> {
         }
         match self.output {
             Output::PrometheusSd => {
-                // A BMC address the host reported, with the host's name beside it.
+                // A BMC address the host reported, with the host's name beside it; not one that
+                // `correlate --verify` flagged as another machine's.
                 if let (host, Ok(o)) = &result
+                    && !o.alert
                     && let Some(ip) = o.json["bmc_ip"]
                         .as_str()
                         .filter(|ip| !ip.is_empty() && *ip != "0.0.0.0")

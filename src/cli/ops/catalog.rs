@@ -173,7 +173,10 @@ impl Catalog {
                 SelCommand::Elist => Catalog::SelList {
                     cache: Some(cache(g)),
                 },
-                SelCommand::Clear => Catalog::SelClear,
+                SelCommand::Clear { yes } => {
+                    fleet_needs_yes(g, *yes, "sel clear")?;
+                    Catalog::SelClear
+                }
             },
             Command::Chassis { what } => match what {
                 ChassisCommand::Status => Catalog::ChassisStatus,
@@ -182,20 +185,17 @@ impl Catalog {
                     let a = power_action(action).ok_or_else(|| {
                         format!("invalid chassis power command {action:?}: status, on, off, cycle, reset, soft, diag")
                     })?;
-                    // A host list (--hosts FILE or -) may hold any number of hosts.
-                    if !yes && (g.hosts_file.is_some() || g.hosts.len() != 1) {
-                        return Err(format!(
-                            "chassis power {action} on a host list or more than one host needs --yes"
-                        ));
-                    }
+                    fleet_needs_yes(g, *yes, &format!("chassis power {action}"))?;
                     Catalog::Power(a)
                 }
                 ChassisCommand::Bootdev {
                     device,
+                    yes,
                     options,
                     persistent,
                     efi,
                 } => {
+                    fleet_needs_yes(g, *yes, "chassis bootdev")?;
                     let d = BootDevice::parse(device.strip_prefix("force_").unwrap_or(device))
                         .ok_or_else(|| format!("invalid boot device {device:?}: none, pxe, disk, safe, diag, cdrom, bios, floppy"))?;
                     let mut boot = SetBootDevice {
@@ -267,6 +267,7 @@ impl Catalog {
                         channel: c,
                         what,
                         value,
+                        yes,
                     },
             } => {
                 let setting = lan_setting(what, value)?;
@@ -278,6 +279,7 @@ impl Catalog {
                         "lan set ipaddr gives one BMC one address: name exactly one host".into(),
                     );
                 }
+                fleet_needs_yes(g, *yes, &format!("lan set {what}"))?;
                 Catalog::LanSet(*c, setting)
             }
             Command::Channel {
@@ -654,5 +656,18 @@ fn sensor_output(text: String, sensors: &[sensor::Sensor], from: CacheOutcome) -
             ("sdr_cache", outcome(from).to_string()),
         ],
         json: json!({"sensors": sensors, "sdr_cache": outcome(from)}),
+    }
+}
+
+/// A change to the BMC (power, boot device, SEL clear, LAN settings) on a host list (`--hosts`
+/// FILE or `-`, whatever it holds) or on more than one `-H` host needs `--yes`: one typo must
+/// not reach a fleet.
+fn fleet_needs_yes(g: &Global, yes: bool, what: &str) -> Result<(), String> {
+    if yes || (g.hosts_file.is_none() && g.hosts.len() == 1) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} on a host list or more than one host needs --yes"
+        ))
     }
 }
