@@ -84,8 +84,8 @@ pub struct Global {
     /// WINRM_PROXY_PASSWORD.
     #[arg(long, global = true, value_name = "USER")]
     pub proxy_user: Option<String>,
-    /// WS-Management operation timeout in seconds, 1 to 86400 (HTTP requests get 5 s more).
-    #[arg(long, global = true, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    /// WS-Management operation timeout in seconds, 0 to 86400 (HTTP requests get 5 s more).
+    #[arg(long, global = true, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub timeout: u64,
     /// Hosts in parallel, 1 to 100000.
     #[arg(long, global = true, default_value_t = 64, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
