@@ -284,6 +284,16 @@ async fn https_with_pinning_ca_file_and_refusal() {
         .unwrap()
         .build()
         .unwrap();
+    // A wrong pin is refused even beside "insecure": the pin always holds.
+    let wrong = Client::builder(&url)
+        .credentials("Administrator", Password::new("Sim-Passw0rd!"))
+        .thumbprint(&"0".repeat(64))
+        .unwrap()
+        .insecure_skip_certificate_verification(true)
+        .build()
+        .unwrap();
+    let e = wrong.ipmi().await.unwrap_err();
+    assert_eq!(e.kind(), winrm_ipmi::ErrorKind::Tls, "{e}");
     let bmc = pinned.ipmi().await.unwrap();
     assert_eq!(
         ipmi::execute(&bmc, GetDeviceId)

@@ -71,7 +71,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "SHA256")]
     pub thumbprint: Option<String>,
     /// Accept any server certificate (HTTPS; encrypted but not authenticated: labs only).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, conflicts_with = "thumbprint")]
     pub insecure: bool,
     /// HTTP proxy, http://host:port (a CONNECT tunnel for http and https targets). Without it:
     /// HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, as curl reads them.

@@ -198,22 +198,27 @@ pub struct NoProxy {
 }
 
 impl NoProxy {
-    /// Parses a comma- (or space-) separated list.
+    /// Parses a comma- (or space-) separated list, as curl (7.88) reads it: `*` means every
+    /// host only as the whole value; an entry with a port (`host:8080`, `[::1]:8080`) never
+    /// matches, nor does a `*` among other entries (so a proxy is never bypassed by accident).
     pub fn parse(list: &str) -> Self {
         let mut n = NoProxy::default();
+        if list.trim() == "*" {
+            n.all = true;
+            return n;
+        }
         for e in list
             .split([',', ' '])
             .map(str::trim)
-            .filter(|e| !e.is_empty())
+            .filter(|e| !e.is_empty() && *e != "*")
         {
-            if e == "*" {
-                n.all = true;
-                continue;
-            }
-            let e = e.trim_start_matches('[');
-            let e = match e.split_once(']') {
-                Some((ip, _)) => ip,
-                None if e.matches(':').count() == 1 => e.split(':').next().unwrap_or(e),
+            let e = match e.strip_prefix('[') {
+                Some(bracketed) => match bracketed.split_once(']') {
+                    Some((ip, "")) => ip,
+                    _ => continue, // a port after the address, or no closing bracket
+                },
+                // One colon: host:port. More: an IPv6 address without brackets.
+                None if e.matches(':').count() == 1 => continue,
                 None => e,
             };
             n.entries.push(e.to_ascii_lowercase());
@@ -473,8 +478,6 @@ mod tests {
             "srv.corp.example",
             "corp.example",
             "10.1.2.3",
-            "example.org",
-            "www.example.org",
             "::1",
             "SRV.CORP.EXAMPLE.",
             "192.168.7.9",
@@ -486,6 +489,10 @@ mod tests {
             "notlocalhost",
             "corp.example.net",
             "10.1.2.30",
+            // An entry with a port never matches (curl 7.88: `NO_PROXY=localhost:18765` still
+            // sends http://localhost:18765/ through the proxy).
+            "example.org",
+            "www.example.org",
             "xexample.org",
             "::2",
             "192.169.0.1",
@@ -494,7 +501,12 @@ mod tests {
             assert!(!n.matches(no), "{no}");
         }
         assert!(NoProxy::parse("*").matches("anything"));
+        assert!(NoProxy::parse(" * ").matches("anything"));
         assert!(!NoProxy::parse("").matches("anything"));
+        // `*` bypasses the proxy only as the whole value, as curl reads it.
+        let n = NoProxy::parse("foo.com,*");
+        assert!(n.matches("foo.com") && !n.matches("anything"));
+        assert!(!NoProxy::parse("[::1]:8080").matches("::1"));
     }
 
     #[test]

@@ -161,19 +161,24 @@ impl TlsSettings {
     }
 
     /// Parses a SHA-256 thumbprint: 64 hex digits, optionally separated by `:` or spaces.
+    /// Anything else (a sign, a non-ASCII character) is refused, never sliced through.
     pub fn parse_thumbprint(s: &str) -> Result<[u8; 32], TransportError> {
-        let digits: String = s.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
-        let bytes: Option<Vec<u8>> = (digits.len() == 64)
-            .then(|| {
-                (0..64)
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).ok())
-                    .collect()
-            })
-            .flatten();
-        bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
-            TransportError::Config(format!("{s:?} is not a SHA-256 thumbprint (64 hex digits)"))
-        })
+        let refused =
+            || TransportError::Config(format!("{s:?} is not a SHA-256 thumbprint (64 hex digits)"));
+        let digits: Vec<u8> = s
+            .chars()
+            .filter(|c| !matches!(c, ':' | ' '))
+            .map(|c| c.to_digit(16).map(|d| d as u8))
+            .collect::<Option<_>>()
+            .ok_or_else(refused)?;
+        if digits.len() != 64 {
+            return Err(refused());
+        }
+        let mut out = [0u8; 32];
+        for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+            *byte = pair[0] << 4 | pair[1];
+        }
+        Ok(out)
     }
 
     /// The rustls configuration.
@@ -186,7 +191,8 @@ impl TlsSettings {
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(PinnedOrAny {
-                    thumbprint: if self.insecure { None } else { self.thumbprint },
+                    // A pin always holds: "insecure" beside it must not turn it off.
+                    thumbprint: self.thumbprint,
                     provider,
                 }))
         } else {
@@ -490,5 +496,8 @@ mod tests {
         );
         assert!(TlsSettings::parse_thumbprint("abc").is_err());
         assert!(TlsSettings::parse_thumbprint(&"zz".repeat(32)).is_err());
+        // Refused, never sliced through or read with a sign.
+        assert!(TlsSettings::parse_thumbprint(&("a".repeat(61) + "éb")).is_err());
+        assert!(TlsSettings::parse_thumbprint(&"+f".repeat(32)).is_err());
     }
 }
