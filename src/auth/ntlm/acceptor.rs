@@ -185,18 +185,19 @@ impl NtlmAcceptor {
             }
         }
         let session_base_key = Zeroizing::new(hmac_md5(key.as_slice(), &[proof]));
-        let exported =
-            if a.flags & flags::KEY_EXCH != 0 && a.encrypted_random_session_key.len() == 16 {
-                let mut k: [u8; 16] = a
-                    .encrypted_random_session_key
-                    .as_slice()
-                    .try_into()
-                    .expect("16 bytes");
-                rc4_once(&session_base_key, &mut k);
-                Zeroizing::new(k)
-            } else {
-                session_base_key.clone()
-            };
+        // Key exchange is required, as our initiator requires it (Windows always does it).
+        if a.flags & flags::KEY_EXCH == 0 || a.encrypted_random_session_key.len() != 16 {
+            return Err(NtlmError::Downgrade("key exchange"));
+        }
+        let exported = {
+            let mut k: [u8; 16] = a
+                .encrypted_random_session_key
+                .as_slice()
+                .try_into()
+                .expect("16 bytes");
+            rc4_once(&session_base_key, &mut k);
+            Zeroizing::new(k)
+        };
         let mic_present = get(av::FLAGS)
             .and_then(|v| v.try_into().ok())
             .map(u32::from_le_bytes)

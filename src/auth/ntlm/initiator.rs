@@ -131,6 +131,9 @@ impl NtlmInitiator {
             (flags::SIGN, "message signing"),
             (flags::SEAL, "message sealing"),
             (flags::UNICODE, "Unicode"),
+            // Windows always offers it; without it the session key is the base key and the
+            // signature's checksum is not RC4-sealed (MS-NLMP 3.4.4.2), which we do not do.
+            (flags::KEY_EXCH, "key exchange"),
         ] {
             if challenge.flags & flag == 0 {
                 return Err(NtlmError::Downgrade(what));
@@ -158,8 +161,13 @@ impl NtlmInitiator {
                 av::FLAGS,
                 (server_flags | 0x0000_0002).to_le_bytes().to_vec(),
             ));
-        } else if let Some(v) = challenge.av(av::FLAGS) {
-            pairs.push((av::FLAGS, v.to_vec()));
+        } else if let Some(f) = challenge
+            .av(av::FLAGS)
+            .and_then(|v| v.try_into().ok())
+            .map(u32::from_le_bytes)
+        {
+            // No MIC is computed without a timestamp: never claim one (flag 0x2).
+            pairs.push((av::FLAGS, (f & !0x0000_0002).to_le_bytes().to_vec()));
         }
         if let Some(cb) = &self.options.channel_bindings {
             pairs.push((av::CHANNEL_BINDINGS, cb.md5().to_vec()));
@@ -205,6 +213,21 @@ impl NtlmInitiator {
         let domain = utf16le(self.credentials.domain());
         let user = utf16le(self.credentials.user());
         let workstation = utf16le(&self.options.workstation);
+        // Each field's length is 16 bits: a server's target information near that limit would
+        // make an NT response whose declared length wraps around.
+        let fields = [
+            &lm[..],
+            &response.nt_challenge_response,
+            &domain,
+            &user,
+            &workstation,
+            &encrypted_key,
+        ];
+        if fields.iter().any(|f| f.len() > usize::from(u16::MAX)) {
+            return Err(NtlmError::Malformed(
+                "the server's target information makes an AUTHENTICATE field over 65,535 bytes",
+            ));
+        }
         let mut auth = messages::authenticate(&AuthenticateFields {
             lm_response: &lm,
             nt_response: &response.nt_challenge_response,
@@ -444,10 +467,54 @@ mod tests {
             i.authenticate(&weak).unwrap_err(),
             NtlmError::Downgrade("NTLMv2 extended session security")
         );
+        let mut no_key_exchange = spec_challenge();
+        no_key_exchange[23] &= !0x40; // clear KEY_EXCH (0x40000000)
+        let mut i = NtlmInitiator::new(creds(), InitiatorOptions::default());
+        i.negotiate();
+        assert_eq!(
+            i.authenticate(&no_key_exchange).unwrap_err(),
+            NtlmError::Downgrade("key exchange")
+        );
         let mut i = NtlmInitiator::new(creds(), InitiatorOptions::default());
         i.negotiate();
         assert!(matches!(
             i.authenticate(&spec_challenge()[..30]),
+            Err(NtlmError::Malformed(_))
+        ));
+    }
+
+    /// The spec's challenge with this target information instead of its own.
+    fn challenge_with(pairs: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let info = messages::encode_av_pairs(pairs);
+        let mut m = spec_challenge()[..0x44].to_vec();
+        let len = (info.len() as u16).to_le_bytes();
+        m[40..44].copy_from_slice(&[len[0], len[1], len[0], len[1]]);
+        m.extend_from_slice(&info);
+        m
+    }
+
+    #[test]
+    fn no_mic_is_claimed_without_one_and_no_length_wraps() {
+        let creds = || Credentials::new("Domain\\User", Password::new("Password"));
+        // A server's MsvAvFlags with the MIC bit, but no timestamp: no MIC is computed, so the
+        // bit must not be echoed.
+        let flags_with_mic = challenge_with(&[
+            (av::NB_DOMAIN_NAME, utf16le("Domain")),
+            (av::FLAGS, 0x0000_0003u32.to_le_bytes().to_vec()),
+        ]);
+        let mut i = NtlmInitiator::new(creds(), InitiatorOptions::default());
+        i.negotiate();
+        let (auth, _) = i.authenticate(&flags_with_mic).unwrap();
+        let a = parse_authenticate(&auth).unwrap();
+        let pairs = messages::parse_av_pairs(&a.nt_response[16 + 28..]).unwrap();
+        let sent = pairs.iter().find(|(id, _)| *id == av::FLAGS).unwrap();
+        assert_eq!(sent.1, 0x0000_0001u32.to_le_bytes());
+        // Target information near the 16-bit limit: refused, not sent with a wrapped length.
+        let huge = challenge_with(&[(av::NB_DOMAIN_NAME, vec![0x41; 65_527])]);
+        let mut i = NtlmInitiator::new(creds(), InitiatorOptions::default());
+        i.negotiate();
+        assert!(matches!(
+            i.authenticate(&huge),
             Err(NtlmError::Malformed(_))
         ));
     }
