@@ -376,11 +376,12 @@ pub fn thumbprint(cert_der: &[u8]) -> String {
 }
 
 /// RFC 5929 `tls-server-end-point` application data: the prefix and the certificate's hash,
-/// with the hash of its signature algorithm (SHA-384/512), or SHA-256 for MD5, SHA-1, SHA-256
-/// and anything else.
+/// with the hash of its signature algorithm (SHA-224/384/512; for RSA-PSS the parameters'
+/// `hashAlgorithm`), or SHA-256 for MD5, SHA-1, SHA-256 and anything else (§4.1).
 pub fn tls_server_end_point(cert_der: &[u8]) -> Vec<u8> {
     let mut out = b"tls-server-end-point:".to_vec();
     match signature_hash(cert_der) {
+        SigHash::Sha224 => out.extend_from_slice(&sha2::Sha224::digest(cert_der)),
         SigHash::Sha384 => out.extend_from_slice(&Sha384::digest(cert_der)),
         SigHash::Sha512 => out.extend_from_slice(&Sha512::digest(cert_der)),
         SigHash::Sha256 => out.extend_from_slice(&Sha256::digest(cert_der)),
@@ -390,6 +391,7 @@ pub fn tls_server_end_point(cert_der: &[u8]) -> Vec<u8> {
 
 #[derive(Debug, PartialEq, Eq)]
 enum SigHash {
+    Sha224,
     Sha256,
     Sha384,
     Sha512,
@@ -401,8 +403,11 @@ const SHA512_RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0D
 const RSA_PSS: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A];
 const ECDSA_SHA384: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03];
 const ECDSA_SHA512: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x04];
+const SHA224_RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0E];
+const ECDSA_SHA224: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x01];
 const SHA384: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02];
 const SHA512: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03];
+const SHA224: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04];
 
 /// Reads `Certificate.signatureAlgorithm` (SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING }).
 fn signature_hash(cert: &[u8]) -> SigHash {
@@ -433,11 +438,29 @@ fn signature_hash(cert: &[u8]) -> SigHash {
         if tag != 0x06 {
             return None;
         }
+        // RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] AlgorithmIdentifier DEFAULT
+        // sha1, maskGenAlgorithm [1] ..., ... } (RFC 4055): only [0] names the hash; the mask
+        // function's own hash does not count.
+        let pss_hash = || -> Option<&[u8]> {
+            let (_, seq, _) = tlv(params)?;
+            let (tag, hash_alg, _) = tlv(seq)?;
+            if tag != 0xA0 {
+                return None; // the default, SHA-1
+            }
+            let (_, alg_id, _) = tlv(hash_alg)?;
+            let (tag, oid, _) = tlv(alg_id)?;
+            (tag == 0x06).then_some(oid)
+        };
         Some(match oid {
+            SHA224_RSA | ECDSA_SHA224 => SigHash::Sha224,
             SHA384_RSA | ECDSA_SHA384 => SigHash::Sha384,
             SHA512_RSA | ECDSA_SHA512 => SigHash::Sha512,
-            RSA_PSS if params.windows(SHA512.len()).any(|w| w == SHA512) => SigHash::Sha512,
-            RSA_PSS if params.windows(SHA384.len()).any(|w| w == SHA384) => SigHash::Sha384,
+            RSA_PSS => match pss_hash() {
+                Some(SHA224) => SigHash::Sha224,
+                Some(SHA384) => SigHash::Sha384,
+                Some(SHA512) => SigHash::Sha512,
+                _ => SigHash::Sha256,
+            },
             _ => SigHash::Sha256,
         })
     };
@@ -460,8 +483,12 @@ mod tests {
     }
 
     fn fake_cert(oid: &[u8]) -> Vec<u8> {
+        fake_cert_with(oid, &[0x05, 0x00])
+    }
+
+    fn fake_cert_with(oid: &[u8], params: &[u8]) -> Vec<u8> {
         let tbs = der(0x30, &[0u8; 200]);
-        let alg = der(0x30, &[der(0x06, oid), vec![0x05, 0x00]].concat());
+        let alg = der(0x30, &[der(0x06, oid), params.to_vec()].concat());
         let sig = der(0x03, &[0, 1, 2, 3]);
         der(0x30, &[tbs, alg, sig].concat())
     }
@@ -480,6 +507,30 @@ mod tests {
             SigHash::Sha256
         );
         assert_eq!(signature_hash(b"garbage"), SigHash::Sha256);
+        assert_eq!(signature_hash(&fake_cert(SHA224_RSA)), SigHash::Sha224);
+        assert_eq!(signature_hash(&fake_cert(ECDSA_SHA224)), SigHash::Sha224);
+        // RSA-PSS: the hash is [0] hashAlgorithm's; the mask function's hash does not count.
+        let alg_id = |oid: &[u8]| der(0x30, &[der(0x06, oid), vec![0x05, 0x00]].concat());
+        let mgf1 = [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x08];
+        let pss = |hash: Option<&[u8]>, mask_hash: &[u8]| {
+            let mut body = Vec::new();
+            if let Some(h) = hash {
+                body.extend(der(0xA0, &alg_id(h)));
+            }
+            let mask = der(0x30, &[der(0x06, &mgf1), alg_id(mask_hash)].concat());
+            body.extend(der(0xA1, &mask));
+            fake_cert_with(RSA_PSS, &der(0x30, &body))
+        };
+        let sha256 = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+        assert_eq!(signature_hash(&pss(Some(&sha256), SHA384)), SigHash::Sha256);
+        assert_eq!(signature_hash(&pss(Some(SHA512), SHA512)), SigHash::Sha512);
+        assert_eq!(signature_hash(&pss(Some(SHA384), &sha256)), SigHash::Sha384);
+        assert_eq!(signature_hash(&pss(None, SHA512)), SigHash::Sha256); // SHA-1 by default
+        let c = fake_cert(SHA224_RSA);
+        assert_eq!(
+            &tls_server_end_point(&c)[21..],
+            sha2::Sha224::digest(&c).as_slice()
+        );
         let c = fake_cert(SHA384_RSA);
         let cb = tls_server_end_point(&c);
         assert_eq!(&cb[..21], b"tls-server-end-point:");
