@@ -488,8 +488,9 @@ fn negotiate_falls_back_to_ntlm() {
     let Some((kdc, py)) = setup("fallback") else {
         return;
     };
-    // The service has no key for HTTP/localhost: it refuses the Kerberos ticket, and
-    // Negotiate starts over with NTLM on the same connection.
+    // The service has no key for HTTP/localhost: it refuses the Kerberos ticket with a bare
+    // 401. Once a ticket has gone out that is a refusal, never NTLM with the password (anyone
+    // on the path could send the bare 401; Windows clients report 0x80090322 and stop).
     let peer = Peer::start(&py, &kdc, "fallback", "other.keytab", &[]);
     kdc.kinit("alice", ALICE.1, "cc-fallback", &[]);
     let o = cli(
@@ -498,14 +499,12 @@ fn negotiate_falls_back_to_ntlm() {
         &[("WINRM_PASSWORD", ALICE.1)],
         &["-U", "TESTDOM\\alice", "-H", &host(&peer), "mc", "info"],
     );
-    assert_device_id(&o);
+    assert!(!o.status.success(), "{}", text(&o));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("Kerberos"), "{e}");
     let log = peer.log();
     assert!(log.iter().any(|r| r["event"] == "auth-failed"), "{log:?}");
-    assert_eq!(
-        peer.events("authenticated")[0]["protocol"],
-        "ntlm",
-        "{log:?}"
-    );
+    assert!(peer.events("authenticated").is_empty(), "{log:?}");
     // Where Kerberos is impossible (an SPN the KDC does not know: an IP address), NTLM at once.
     let peer = Peer::start(&py, &kdc, "fallback-ip", "service.keytab", &[]);
     let o = cli(

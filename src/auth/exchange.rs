@@ -200,13 +200,13 @@ impl AuthExchange {
                         ));
                     }
                     None => {
-                        // The first token refused outright, as a service without a key for
-                        // the SPN does (a bare 401): a mechanism that has another (Negotiate:
-                        // Kerberos, then NTLM, as Windows clients do) starts over with it.
-                        if self.mechanism.fall_back() {
-                            self.scheme = self.mechanism.schemes()[0];
-                            return self.first_leg().map(Next::Send);
-                        }
+                        // The first token refused outright (a bare 401), as a service without
+                        // a key for the SPN does. Once a Kerberos ticket has gone out this is a
+                        // refusal, never a reason to start over with NTLM: anyone on the path
+                        // could send the bare 401, and Windows clients do not fall back either
+                        // (they report 0x80090322). Negotiate uses NTLM only where Kerberos was
+                        // impossible before anything was sent (no ticket, an SPN the KDC does
+                        // not know).
                         let offered = offered_schemes(www_authenticate);
                         if self.mechanism.completes_on_success()
                             && offered.iter().any(|o| o.eq_ignore_ascii_case(self.scheme))

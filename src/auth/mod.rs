@@ -79,11 +79,6 @@ pub trait Mechanism: Send {
     fn completes_on_success(&self) -> bool {
         false
     }
-    /// The server refused our first token outright (a `401` with no token): whether the
-    /// mechanism starts over with another (Negotiate: Kerberos, then NTLM).
-    fn fall_back(&mut self) -> bool {
-        false
-    }
     /// What a refusal of these credentials most likely means, for the error.
     fn refusal_hint(&self) -> &'static str {
         REFUSED_HINT
