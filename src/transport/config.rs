@@ -68,6 +68,9 @@ impl ConnectionConfig {
 
     /// Checks the combination before any traffic.
     pub fn validate(&self) -> Result<(), TransportError> {
+        if let Some(spn) = &self.spn {
+            crate::auth::kerberos::check_spn(spn).map_err(TransportError::Config)?;
+        }
         if self.auth == AuthMethod::Certificate {
             if self.endpoint.scheme != Scheme::Https {
                 return Err(TransportError::Config(

@@ -63,19 +63,11 @@ impl Source {
     }
 }
 
-enum Cached {
-    Ready {
-        cred: Arc<Cred>,
-        until: Instant,
-    },
-    /// A password the KDC refused: never asked again in this run (account lockout).
-    Refused(KerberosError),
-}
-
 /// Credentials, for the source they were acquired for.
 struct Slot {
     key: [u8; 32],
-    cached: Cached,
+    cred: Arc<Cred>,
+    until: Instant,
 }
 
 /// Initiator credentials shared by every connection of one client: one ticket-granting
@@ -83,6 +75,9 @@ struct Slot {
 #[derive(Clone, Default)]
 pub struct TicketCache {
     inner: Arc<Mutex<Option<Slot>>>,
+    /// Passwords the KDC refused, by source: never asked again in this run (account lockout),
+    /// whatever other account the cache holds meanwhile.
+    refused: Arc<Mutex<std::collections::HashMap<[u8; 32], KerberosError>>>,
 }
 
 impl std::fmt::Debug for TicketCache {
@@ -99,13 +94,19 @@ impl TicketCache {
     /// none are held or they are about to expire.
     fn get(&self, source: &Source) -> Result<Arc<Cred>, KerberosError> {
         let key = source.key();
+        if let Some(e) = self
+            .refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Err(e.clone());
+        }
         let mut slot = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        match slot.as_ref().filter(|s| s.key == key).map(|s| &s.cached) {
-            Some(Cached::Ready { cred, until }) if Instant::now() < *until => {
-                return Ok(cred.clone());
-            }
-            Some(Cached::Refused(e)) => return Err(e.clone()),
-            _ => {}
+        if let Some(s) = slot.as_ref().filter(|s| s.key == key)
+            && Instant::now() < s.until
+        {
+            return Ok(s.cred.clone());
         }
         let who = source.who();
         let acquired = match source {
@@ -124,10 +125,8 @@ impl TicketCache {
                 let cred = Arc::new(cred);
                 *slot = Some(Slot {
                     key,
-                    cached: Cached::Ready {
-                        cred: cred.clone(),
-                        until: Instant::now() + keep,
-                    },
+                    cred: cred.clone(),
+                    until: Instant::now() + keep,
                 });
                 Ok(cred)
             }
@@ -144,10 +143,10 @@ impl TicketCache {
                             | KerberosError::UnknownUser { .. }
                     )
                 {
-                    *slot = Some(Slot {
-                        key,
-                        cached: Cached::Refused(e.clone()),
-                    });
+                    self.refused
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(key, e.clone());
                 }
                 Err(e)
             }

@@ -180,15 +180,33 @@ pub fn principal_for(account: &str) -> (String, bool) {
     }
 }
 
-/// The service principal for a host: `--spn` when given (`HTTP/host` or `HTTP/host@REALM`),
-/// else `HTTP/<host as given>`.
+/// The service principal for a host: `--spn` when given (`HTTP/host` or `HTTP/host@REALM`,
+/// the realm in upper case as Kerberos realms are), else `HTTP/<host as given>` without a
+/// trailing dot (a fully qualified `srv.corp.example.` is registered as `srv.corp.example`).
 pub fn service_principal(spn: Option<&str>, host: &str) -> String {
     match spn {
-        Some(s) => s.to_string(),
+        Some(s) => match s.split_once('@') {
+            Some((name, realm)) => format!("{name}@{}", realm.to_ascii_uppercase()),
+            None => s.to_string(),
+        },
         None => format!(
             "HTTP/{}",
-            host.trim_start_matches('[').trim_end_matches(']')
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim_end_matches('.')
         ),
+    }
+}
+
+/// Checks a `--spn`: `service/host` with an optional `@REALM`. The GSSAPI form `HTTP@host`
+/// would be read as a principal `HTTP` in realm `host`, and fail later as an unknown SPN.
+pub fn check_spn(spn: &str) -> Result<(), String> {
+    let name = spn.split_once('@').map_or(spn, |(n, _)| n);
+    match name.split_once('/') {
+        Some((service, host)) if !service.is_empty() && !host.is_empty() => Ok(()),
+        _ => Err(format!(
+            "{spn:?} is not a service principal: give SERVICE/HOST[@REALM], e.g. HTTP/srv01.corp.example"
+        )),
     }
 }
 
@@ -213,6 +231,19 @@ mod tests {
             "HTTP/lb.corp.example@CORP.EXAMPLE"
         );
         assert_eq!(service_principal(None, "[fd00::5]"), "HTTP/fd00::5");
+        assert_eq!(
+            service_principal(None, "srv.corp.example."),
+            "HTTP/srv.corp.example"
+        );
+        assert_eq!(
+            service_principal(Some("HTTP/lb.corp.example@corp.example"), "x"),
+            "HTTP/lb.corp.example@CORP.EXAMPLE"
+        );
+        assert!(check_spn("HTTP/srv01").is_ok());
+        assert!(check_spn("HTTP/srv01@CORP.EXAMPLE").is_ok());
+        for bad in ["HTTP@srv01", "srv01", "HTTP/", "/srv01", ""] {
+            assert!(check_spn(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
