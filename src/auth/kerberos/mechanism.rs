@@ -78,7 +78,21 @@ pub struct TicketCache {
     /// Passwords the KDC refused, by source: never asked again in this run (account lockout),
     /// whatever other account the cache holds meanwhile.
     refused: Arc<Mutex<std::collections::HashMap<[u8; 32], KerberosError>>>,
+    /// A KDC that could not be reached for a source, until when: the connections waiting on
+    /// the cache's lock meanwhile get the answer at once instead of each asking again (an
+    /// unanswering KDC costs the library 25 s per ask).
+    unreachable: Arc<Mutex<Option<Unreachable>>>,
 }
+
+/// A source whose KDC could not be reached, and until when that is the answer.
+struct Unreachable {
+    key: [u8; 32],
+    error: KerberosError,
+    until: Instant,
+}
+
+/// How long an unreachable KDC is remembered.
+const UNREACHABLE_FOR: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for TicketCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -107,6 +121,12 @@ impl TicketCache {
             && Instant::now() < s.until
         {
             return Ok(s.cred.clone());
+        }
+        if let Some(u) = &*self.unreachable.lock().unwrap_or_else(|e| e.into_inner())
+            && u.key == key
+            && Instant::now() < u.until
+        {
+            return Err(u.error.clone());
         }
         let who = source.who();
         let acquired = match source {
@@ -147,6 +167,14 @@ impl TicketCache {
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .insert(key, e.clone());
+                }
+                if matches!(e, KerberosError::KdcUnreachable { .. }) {
+                    *self.unreachable.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(Unreachable {
+                            key,
+                            error: e.clone(),
+                            until: Instant::now() + UNREACHABLE_FOR,
+                        });
                 }
                 Err(e)
             }
