@@ -41,9 +41,7 @@ fn our_exporter(args: &[&str]) -> OurExporter {
     cmd.args(["-U", "Administrator", "exporter", "--listen", "127.0.0.1:0"])
         .args(args);
     // The sensor-record cache on, in a directory of this exporter's own.
-    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let cache = ScratchDir::new("exporter-cache", &n.to_string());
+    let cache = ScratchDir::numbered("exporter-cache");
     cmd.env("XDG_CACHE_HOME", &cache);
     let mut exporter = start_exporter(cmd);
     exporter.cache = Some(cache);

@@ -27,9 +27,7 @@ struct Acceptor {
 impl Acceptor {
     fn start(python: &std::path::Path, cbt: Option<&[u8]>) -> Acceptor {
         // Tests run acceptors in parallel: each has a directory of its own.
-        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = ScratchDir::new("ntlm-acceptor", &n.to_string());
+        let dir = ScratchDir::numbered("ntlm-acceptor");
         let users = dir.join("users");
         std::fs::write(&users, USERS).unwrap();
         let mut cmd = Command::new(python);

@@ -24,6 +24,14 @@ impl ScratchDir {
         std::fs::create_dir_all(&dir).unwrap();
         ScratchDir(dir)
     }
+
+    /// A directory of `kind` for a user that runs many times in one test process (one per
+    /// exporter, per acceptor): numbered in the order they are made.
+    pub fn numbered(kind: &str) -> ScratchDir {
+        static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ScratchDir::new(kind, &n.to_string())
+    }
 }
 
 impl std::ops::Deref for ScratchDir {

@@ -75,21 +75,15 @@ struct Slot {
 #[derive(Clone, Default)]
 pub struct TicketCache {
     inner: Arc<Mutex<Option<Slot>>>,
-    /// Passwords the KDC refused, by source: never asked again in this run (account lockout),
-    /// whatever other account the cache holds meanwhile.
-    refused: Arc<Mutex<std::collections::HashMap<[u8; 32], KerberosError>>>,
-    /// A KDC that could not be reached for a source, until when: the connections waiting on
-    /// the cache's lock meanwhile get the answer at once instead of each asking again (an
-    /// unanswering KDC costs the library 25 s per ask).
-    unreachable: Arc<Mutex<Option<Unreachable>>>,
+    /// Failures that are the answer for a source without asking the KDC again, whatever other
+    /// account the cache holds meanwhile: a refused password for the whole run (`None`:
+    /// account lockout), an unreachable KDC until the instant given (the connections waiting
+    /// on the cache's lock get the answer at once, where each ask costs the library 25 s).
+    failed: Arc<Mutex<Failures>>,
 }
 
-/// A source whose KDC could not be reached, and until when that is the answer.
-struct Unreachable {
-    key: [u8; 32],
-    error: KerberosError,
-    until: Instant,
-}
+/// A source's remembered failure, and until when (`None`: the whole run).
+type Failures = std::collections::HashMap<[u8; 32], (KerberosError, Option<Instant>)>;
 
 /// How long an unreachable KDC is remembered.
 const UNREACHABLE_FOR: Duration = Duration::from_secs(30);
@@ -108,25 +102,20 @@ impl TicketCache {
     /// none are held or they are about to expire.
     fn get(&self, source: &Source) -> Result<Arc<Cred>, KerberosError> {
         let key = source.key();
-        if let Some(e) = self
-            .refused
+        let mut slot = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((e, until)) = self
+            .failed
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
+            && until.is_none_or(|t| Instant::now() < t)
         {
             return Err(e.clone());
         }
-        let mut slot = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(s) = slot.as_ref().filter(|s| s.key == key)
             && Instant::now() < s.until
         {
             return Ok(s.cred.clone());
-        }
-        if let Some(u) = &*self.unreachable.lock().unwrap_or_else(|e| e.into_inner())
-            && u.key == key
-            && Instant::now() < u.until
-        {
-            return Err(u.error.clone());
         }
         let who = source.who();
         let acquired = match source {
@@ -155,26 +144,24 @@ impl TicketCache {
                     Source::Password(..) => classify_password(e, &who),
                     _ => classify(e, &who, ""),
                 };
-                if matches!(source, Source::Password(..))
-                    && matches!(
-                        e,
-                        KerberosError::WrongPassword { .. }
-                            | KerberosError::AccountRefused { .. }
-                            | KerberosError::UnknownUser { .. }
-                    )
-                {
-                    self.refused
+                let remembered = match e {
+                    KerberosError::WrongPassword { .. }
+                    | KerberosError::AccountRefused { .. }
+                    | KerberosError::UnknownUser { .. }
+                        if matches!(source, Source::Password(..)) =>
+                    {
+                        Some(None)
+                    }
+                    KerberosError::KdcUnreachable { .. } => {
+                        Some(Some(Instant::now() + UNREACHABLE_FOR))
+                    }
+                    _ => None,
+                };
+                if let Some(until) = remembered {
+                    self.failed
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
-                        .insert(key, e.clone());
-                }
-                if matches!(e, KerberosError::KdcUnreachable { .. }) {
-                    *self.unreachable.lock().unwrap_or_else(|e| e.into_inner()) =
-                        Some(Unreachable {
-                            key,
-                            error: e.clone(),
-                            until: Instant::now() + UNREACHABLE_FOR,
-                        });
+                        .insert(key, (e.clone(), until));
                 }
                 Err(e)
             }
