@@ -283,7 +283,9 @@ async fn run(
             );
         }
         Collector::Lan => {
-            for c in lan::read_all_lan_configs(bmc).await? {
+            let d = ipmi::execute(bmc, GetDeviceId).await?;
+            let channels = exporter.lan_channels.lan_channels(bmc, &d).await?;
+            for c in lan::read_lan_configs(bmc, &channels).await? {
                 out.set(
                     "ipmi_bmc_lan_info",
                     "Constant metric with value '1' giving the BMC's LAN configuration on a channel (read in band).",

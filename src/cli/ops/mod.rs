@@ -2,8 +2,9 @@
 
 use serde_json::json;
 use winrm_ipmi::ipmi::app::{GetDeviceId, GetSystemGuid, GuidOrder, SystemInfoParameter};
+use winrm_ipmi::ipmi::lan::{self, LanChannelMemo};
 use winrm_ipmi::ipmi::sysinfo::{self, StringEncoding};
-use winrm_ipmi::ipmi::{self, IpmiError, RawRequest, lan};
+use winrm_ipmi::ipmi::{self, IpmiError, RawRequest};
 use winrm_ipmi::{Client, Error};
 
 use super::args::{Command, Global, LanCommand, McCommand, SysinfoCommand};
@@ -30,13 +31,19 @@ pub enum Op {
     Raw(RawRequest),
     McInfo,
     McGuid,
-    LanPrint(Option<u8>),
+    LanPrint {
+        channel: Option<u8>,
+        /// The LAN channels of each firmware build seen in this run.
+        lan_channels: LanChannelMemo,
+    },
     SysinfoGet(Option<SystemInfoParameter>),
     SysinfoSet(SystemInfoParameter, String),
     SetOsName,
     Correlate {
         verify: bool,
         channel: Option<u8>,
+        /// The LAN channels of each firmware build seen in this run.
+        lan_channels: LanChannelMemo,
     },
     /// The in-band catalog: sensors, FRU, SEL, chassis, ...
     Catalog(Catalog),
@@ -67,7 +74,10 @@ impl Op {
                 if let Some(c) = channel {
                     lan::lan_channel_number(c).map_err(|e| e.to_string())?;
                 }
-                Op::LanPrint(channel)
+                Op::LanPrint {
+                    channel,
+                    lan_channels: LanChannelMemo::new(),
+                }
             }
             Command::Sysinfo {
                 what: SysinfoCommand::Get { param },
@@ -82,7 +92,11 @@ impl Op {
             Command::Sysinfo {
                 what: SysinfoCommand::SetOsName,
             } => Op::SetOsName,
-            Command::Correlate { verify, channel } => Op::Correlate { verify, channel },
+            Command::Correlate { verify, channel } => Op::Correlate {
+                verify,
+                channel,
+                lan_channels: LanChannelMemo::new(),
+            },
             _ => return Err("this command does not run against hosts".into()),
         })
     }
@@ -153,10 +167,17 @@ impl Op {
                     json: json!({"system_guid": g.ipmi_string(), "rfc4122": g.rfc4122_string(), "smbios": g.smbios_string()}),
                 })
             }
-            Op::LanPrint(channel) => {
+            Op::LanPrint {
+                channel,
+                lan_channels,
+            } => {
                 let configs = match channel {
                     Some(c) => vec![lan::read_lan_config(&bmc, *c).await?],
-                    None => lan::read_all_lan_configs(&bmc).await?,
+                    None => {
+                        let d = ipmi::execute(&bmc, GetDeviceId).await?;
+                        let channels = lan_channels.lan_channels(&bmc, &d).await?;
+                        lan::read_lan_configs(&bmc, &channels).await?
+                    }
                 };
                 if configs.is_empty() {
                     return Err(Error::NoBmc {
@@ -280,7 +301,11 @@ impl Op {
                     json: json!({"os": caption, "primary_os_name": primary.text, "os_name": running.text}),
                 })
             }
-            Op::Correlate { verify, channel } => {
+            Op::Correlate {
+                verify,
+                channel,
+                lan_channels,
+            } => {
                 let os = client.operating_system().await?.unwrap_or_default();
                 let host_name = os.computer_name.unwrap_or_default();
                 let caption = os.caption;
@@ -288,7 +313,10 @@ impl Op {
                 let guid = ipmi::execute(&bmc, GetSystemGuid).await.ok();
                 let lans = match channel {
                     Some(c) => vec![lan::read_lan_config(&bmc, *c).await?],
-                    None => lan::read_all_lan_configs(&bmc).await?,
+                    None => {
+                        let channels = lan_channels.lan_channels(&bmc, &d).await?;
+                        lan::read_lan_configs(&bmc, &channels).await?
+                    }
                 };
                 let ip = lans
                     .iter()
