@@ -311,6 +311,33 @@ fn bad_arguments_are_refused_before_any_traffic() {
             ],
             "cannot read /nonexistent",
         ),
+        // One service principal for several hosts: no host but one could accept its ticket.
+        (
+            vec![
+                "-H",
+                "127.0.0.1:9,127.0.0.1:10",
+                "-U",
+                "a",
+                "--spn",
+                "HTTP/server01",
+                "mc",
+                "info",
+            ],
+            "--spn names one host's service principal",
+        ),
+        (
+            vec![
+                "--hosts",
+                "-",
+                "-U",
+                "a",
+                "--spn",
+                "HTTP/server01",
+                "mc",
+                "info",
+            ],
+            "with exactly one -H",
+        ),
     ] {
         let (code, _, err) = run(&args);
         assert_eq!(code, 2, "{args:?}: {err}");

@@ -318,6 +318,14 @@ pub struct RawArgs {
     pub data: Vec<u8>,
 }
 
+impl Global {
+    /// Whether the run names exactly one host: one `-H` and no host list (a list may hold any
+    /// number).
+    pub fn one_host(&self) -> bool {
+        self.hosts_file.is_none() && self.hosts.len() == 1
+    }
+}
+
 impl RawArgs {
     pub fn request(self) -> Result<RawRequest, String> {
         RawRequest::from_bytes(self.netfn, self.cmd, self.data).map_err(|e| e.to_string())

@@ -128,6 +128,14 @@ fn name_hash(host: &str) -> u64 {
 /// not kept), the credentials, the TLS and proxy settings. Clients are made per host as the run
 /// reaches it, all sharing one [`ClientFactory`].
 pub fn prepare(g: &Global) -> Result<(Hosts, ClientFactory), String> {
+    // A service principal names one host's account: its ticket is of no use to any other
+    // host, which would each fail to authenticate.
+    if g.spn.is_some() && !g.one_host() {
+        return Err(
+            "--spn names one host's service principal: give it with exactly one -H (the hosts of a list each get HTTP/<host>)"
+                .into(),
+        );
+    }
     for h in &g.hosts {
         Endpoint::parse(h, Scheme::Http).map_err(|e| e.to_string())?;
     }

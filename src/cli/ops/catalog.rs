@@ -272,7 +272,7 @@ impl Catalog {
             } => {
                 let setting = lan_setting(what, value)?;
                 winrm_ipmi::ipmi::lan::lan_channel_number(*c).map_err(|e| e.to_string())?;
-                if matches!(setting, LanSetting::IpAddress(_)) && !one_host(g) {
+                if matches!(setting, LanSetting::IpAddress(_)) && !g.one_host() {
                     return Err(
                         "lan set ipaddr gives one BMC one address: name exactly one host".into(),
                     );
@@ -657,17 +657,11 @@ fn sensor_output(text: String, sensors: &[sensor::Sensor], from: CacheOutcome) -
     }
 }
 
-/// Whether the run names exactly one host: one `-H` and no host list (a list may hold any
-/// number).
-fn one_host(g: &Global) -> bool {
-    g.hosts_file.is_none() && g.hosts.len() == 1
-}
-
 /// A change to the BMC (power, boot device, SEL clear, LAN settings) on a host list (`--hosts`
 /// FILE or `-`, whatever it holds) or on more than one `-H` host needs `--yes`: one typo must
 /// not reach a fleet.
 fn fleet_needs_yes(g: &Global, yes: bool, what: &str) -> Result<(), String> {
-    if yes || one_host(g) {
+    if yes || g.one_host() {
         Ok(())
     } else {
         Err(format!(
