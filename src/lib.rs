@@ -44,8 +44,8 @@
 //!    `src/cli/fleet.rs` builds one [`Client`] per host before any traffic.
 //! 2. [`Client::ipmi`] enumerates `Microsoft_IPMI` once (`src/wmi/microsoft_ipmi.rs` builds the
 //!    Enumerate; `src/wsman/response.rs` parses the reply) and returns an [`IpmiBmc`].
-//! 3. [`ipmi::lan::read_all_lan_configs`] (`src/ipmi/lan.rs`) finds the LAN channels and asks
-//!    for each parameter: a typed `GetLanConfigParameters` becomes a [`ipmi::RawRequest`]
+//! 3. [`ipmi::lan::read_all_lan_configs`] (`src/ipmi/lan/`) finds the LAN channels (a fleet
+//!    run, once per firmware build: [`ipmi::lan::LanChannelMemo`]) and asks for each parameter: a typed `GetLanConfigParameters` becomes a [`ipmi::RawRequest`]
 //!    (`src/ipmi/bmc.rs`), carried by the [`ipmi::Bmc`] seam.
 //! 4. [`IpmiBmc`] (`src/client.rs`, with [`ipmi::Retrying`] for transient codes) wraps it in a
 //!    `RequestResponse` invocation (`src/wmi/microsoft_ipmi.rs`, envelope by
@@ -55,8 +55,8 @@
 //!    `src/auth/kerberos/`, its GSSAPI calls on tokio's blocking pool) on first use, seals the envelope
 //!    (`src/transport/encryption.rs`) and POSTs it over hyper.
 //! 6. Back: unsealed, parsed (`src/wmi/microsoft_ipmi.rs`: `CompletionCode` and `ResponseData`),
-//!    the LAN parameter decoded (`src/ipmi/lan.rs`), printed in ipmitool's layout
-//!    (`src/cli/render.rs`).
+//!    the LAN parameter decoded (`src/ipmi/lan/mod.rs`), printed in ipmitool's layout
+//!    (`src/cli/render/`).
 //!
 //! # Example
 //!
