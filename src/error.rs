@@ -172,6 +172,14 @@ impl Error {
         }
     }
 
+    /// Whether the connection failed with no reply after the request may have gone out
+    /// ([`TransportError::no_reply_after_sending`]). Unlike [`Error::maybe_delivered`], a
+    /// fault or a completion code is not this: it is an answer, and one that refuses the
+    /// request says it was not carried out.
+    pub fn no_reply_after_sending(&self) -> bool {
+        matches!(self, Error::Transport(t) if t.no_reply_after_sending())
+    }
+
     /// The kind.
     pub fn kind(&self) -> ErrorKind {
         match self {

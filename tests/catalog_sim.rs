@@ -193,6 +193,43 @@ async fn power_actions_need_yes_for_a_fleet_and_a_dropped_connection_is_done() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_power_action_the_bmc_refuses_is_an_error_not_done() {
+    use winrm_ipmi::ipmi::CompletionCode;
+    let cache = ScratchDir::new(
+        "catalog-sim-cache",
+        "a_power_action_the_bmc_refuses_is_an_error_not_done",
+    );
+    // D5h (not in the present state) and C0h (busy, still after the retries): answers that
+    // say the command was not carried out, unlike a connection that drops with no answer.
+    for (code, says) in [
+        (CompletionCode::NotSupportedInPresentState, "0xd5"),
+        (CompletionCode::NodeBusy, "0xc0"),
+    ] {
+        let mut config = HostConfig::numbered(0);
+        config.faults.bmc_rejects = Some(code);
+        let sim = Simulator::builder().host(config).start().await.unwrap();
+        for action in ["off", "cycle", "reset", "soft"] {
+            let o = ours(
+                &cache,
+                &sim.endpoints(),
+                &["--output", "json", "chassis", "power", action],
+            );
+            assert_eq!(o.status.code(), Some(1), "{action}: {o:?}");
+            let line: serde_json::Value =
+                serde_json::from_slice(o.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+            assert_eq!(line["ok"], false, "{action}: {line}");
+            assert!(line["result"].is_null(), "{action}: {line}");
+            assert_eq!(line["error"], "ipmi", "{action}: {line}");
+            assert!(
+                line["message"].as_str().unwrap().contains(says),
+                "{action}: {line}"
+            );
+        }
+        assert!(sim.host(0).bmc.power_on());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn correlate_verify_proves_which_bmc_is_whose() {
     let cache = ScratchDir::new(
         "catalog-sim-cache",

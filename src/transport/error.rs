@@ -234,6 +234,19 @@ impl TransportError {
         }
     }
 
+    /// Whether the connection failed with no reply after the envelope may have gone out (it
+    /// broke or timed out while sending or waiting): the host may have taken the request and
+    /// then gone down, as an in-band power-off does. A reply of any kind (a status, a
+    /// fault, an unreadable body) is not this.
+    pub fn no_reply_after_sending(&self) -> bool {
+        match self {
+            TransportError::Exchange { phase, .. } | TransportError::Timeout { phase, .. } => {
+                phase.may_have_delivered()
+            }
+            _ => false,
+        }
+    }
+
     /// The endpoint, where the error names one.
     pub fn endpoint(&self) -> Option<&str> {
         match self {

@@ -413,9 +413,10 @@ impl Catalog {
                     &text::power_control(*a),
                     json!({"action": a, "done": true}),
                 )),
-                // The host went down with the connection that carried the command: the BMC
-                // took it (nothing is re-sent), so it is done.
-                Err(e) if a.stops_the_host() && e.maybe_delivered() => Ok(done(
+                // The host went down with the connection that carried the command, before
+                // any reply: the BMC took it (nothing is re-sent), so it is done. An answer
+                // (a fault, a completion code such as D5h or C0h) refuses it: an error.
+                Err(e) if a.stops_the_host() && e.no_reply_after_sending() => Ok(done(
                     &text::power_control(*a),
                     json!({"action": a, "done": true, "connection_lost": true}),
                 )),
