@@ -444,7 +444,9 @@ impl Client {
         parse_identify(&reply.body).map_err(|e| self.reply_error(e))
     }
 
-    /// Every instance of `resource_uri` (Enumerate, then Pull until the end).
+    /// Every instance of `resource_uri` (Enumerate, then Pull until the end). An enumeration
+    /// given up with its context open (a limit of `options`, a fault or an unreadable page)
+    /// is released, as WS-Enumeration provides, so the service does not keep it.
     pub async fn enumerate(
         &self,
         resource_uri: &str,
@@ -455,22 +457,24 @@ impl Client {
         let mut page =
             parse_enumeration(&self.send(&req).await?, &req).map_err(|e| self.reply_error(e))?;
         let mut items = std::mem::take(&mut page.items);
+        let mut properties: usize = items.iter().map(CimObject::property_count).sum();
         let (mut pages, mut empty_in_a_row) = (1, 0);
+        let limit = |items: usize, pages, why| {
+            self.reply_error(WsmanError::EnumerationLimit { items, pages, why })
+        };
         while let Some(context) = page.context.take() {
-            let limit = |why| {
-                self.reply_error(WsmanError::EnumerationLimit {
-                    items: items.len(),
-                    pages,
-                    why,
-                })
+            let why = if items.len() > options.max_items {
+                Some("more items than the enumeration's limit")
+            } else if properties > options.max_properties {
+                Some("more properties than the enumeration's limit")
+            } else if empty_in_a_row >= crate::wsman::MAX_EMPTY_PULLS {
+                Some("Pull pages with no items that do not end the sequence")
+            } else {
+                None
             };
-            if items.len() > options.max_items {
-                return Err(limit("more items than the enumeration's limit"));
-            }
-            if empty_in_a_row >= crate::wsman::MAX_EMPTY_PULLS {
-                return Err(limit(
-                    "Pull pages with no items that do not end the sequence",
-                ));
+            if let Some(why) = why {
+                self.release(resource_uri, &context).await;
+                return Err(limit(items.len(), pages, why));
             }
             let pull = ctx.pull(
                 resource_uri,
@@ -478,24 +482,56 @@ impl Client {
                 options.max_elements,
                 MessageId::random(),
             );
-            page = parse_enumeration(&self.send(&pull).await?, &pull)
-                .map_err(|e| self.reply_error(e))?;
+            // A transport failure is returned as it is: the connection is gone, and a new
+            // one (authentication included) only to release would cost more than the
+            // service's own expiry of the context.
+            page = match parse_enumeration(&self.send(&pull).await?, &pull) {
+                Ok(page) => page,
+                Err(e) => {
+                    self.release(resource_uri, &context).await;
+                    return Err(self.reply_error(e));
+                }
+            };
             pages += 1;
             empty_in_a_row = if page.items.is_empty() && page.context.is_some() {
                 empty_in_a_row + 1
             } else {
                 0
             };
+            properties += page
+                .items
+                .iter()
+                .map(CimObject::property_count)
+                .sum::<usize>();
             items.append(&mut page.items);
         }
         if items.len() > options.max_items {
-            return Err(self.reply_error(WsmanError::EnumerationLimit {
-                items: items.len(),
+            return Err(limit(
+                items.len(),
                 pages,
-                why: "more items than the enumeration's limit",
-            }));
+                "more items than the enumeration's limit",
+            ));
+        }
+        if properties > options.max_properties {
+            return Err(limit(
+                items.len(),
+                pages,
+                "more properties than the enumeration's limit",
+            ));
         }
         Ok(items)
+    }
+
+    /// Releases an enumeration context, best effort: its reply, fault or failure changes
+    /// nothing for the caller (the service ends the context itself when it expires).
+    async fn release(&self, resource_uri: &str, context: &str) {
+        let req = self
+            .inner
+            .ctx
+            .release(resource_uri, context, MessageId::random());
+        if let Err(e) = self.send(&req).await {
+            tracing::debug!(endpoint = %self.endpoint(), error = %e, "releasing an enumeration");
+        }
     }
 
     /// Get one instance.

@@ -494,15 +494,28 @@ async fn the_cli_survives_a_fleet_of_hostile_servers() {
 }
 
 /// A service that never ends its enumeration: after the Enumerate, every Pull hands back the
-/// same context, with `items` items (none, or one each time). The client gives up with a typed
-/// error naming the host, after a bounded number of Pulls, instead of pulling for ever.
+/// same context, with `items` items of `properties` properties each. The client gives up with a
+/// typed error naming the host, after a bounded number of Pulls (no items: three in a row; too
+/// many items; too many properties), instead of pulling for ever, and releases the context.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_enumeration_that_never_ends_is_given_up() {
-    for items in [0usize, 1] {
+async fn an_enumeration_that_never_ends_is_given_up_and_released() {
+    // (items per page, properties per item, max_items, max_properties, Pulls expected, why)
+    for (items, properties, max_items, max_properties, expected_pulls, why) in [
+        (
+            0usize,
+            1usize,
+            50,
+            1_000_000,
+            MAX_EMPTY_PULLS as usize,
+            "no items",
+        ),
+        (1, 1, 50, 1_000_000, 51, "more items"),
+        (2, 1_000, 100_000, 10_000, 6, "more properties"),
+    ] {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
-        let pulls = Arc::new(AtomicUsize::new(0));
-        let seen = pulls.clone();
+        let (pulls, releases) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (seen_pulls, seen_releases) = (pulls.clone(), releases.clone());
         let server = tokio::spawn(async move {
             let (mut s, _) = listener.accept().await.unwrap();
             let (head, _) = read_request(&mut s).await.unwrap().unwrap();
@@ -511,19 +524,33 @@ async fn an_enumeration_that_never_ends_is_given_up() {
                 .to_string();
             let (scheme, token) = auth.split_once(' ').unwrap();
             let mut session = accept_ntlm(&mut s, scheme, token).await.unwrap().unwrap();
+            let values: Vec<(String, Option<String>)> = (0..properties)
+                .map(|i| (format!("P{i}"), Some("x".to_string())))
+                .collect();
+            let values: Vec<(&str, Option<String>)> = values
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.clone()))
+                .collect();
             while let Some((_, body)) = read_request(&mut s).await.unwrap() {
                 let xml = encryption::unseal(&mut session, &body).unwrap();
                 let request = parse_request(&xml).unwrap();
                 let relates = request.message_id.as_deref();
-                let reply = if request
-                    .action
-                    .as_deref()
-                    .is_some_and(|a| a.ends_with("/Enumerate"))
-                {
-                    enumerate_reply(relates, &[], Some("uuid:endless"))
+                let action = request.action.as_deref().unwrap_or_default();
+                let mut out = String::new();
+                if action.ends_with("/Enumerate") {
+                    out = enumerate_reply(relates, &[], Some("uuid:endless"));
+                } else if action.ends_with("/Release") {
+                    assert!(String::from_utf8_lossy(&xml).contains("uuid:endless"));
+                    seen_releases.fetch_add(1, Ordering::SeqCst);
+                    reply_start(
+                        &mut out,
+                        "http://schemas.xmlsoap.org/ws/2004/09/enumeration/ReleaseResponse",
+                        relates,
+                    );
+                    reply_end(&mut out);
                 } else {
-                    seen.fetch_add(1, Ordering::SeqCst);
-                    let mut out = String::new();
+                    assert!(action.ends_with("/Pull"), "{action}");
+                    seen_pulls.fetch_add(1, Ordering::SeqCst);
                     reply_start(
                         &mut out,
                         "http://schemas.xmlsoap.org/ws/2004/09/enumeration/PullResponse",
@@ -534,14 +561,13 @@ async fn an_enumeration_that_never_ends_is_given_up() {
                         out.push_str(&instance_xml(
                             "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_Process",
                             "Win32_Process",
-                            &[("Name", Some("x.exe".to_string()))],
+                            &values,
                         ));
                     }
                     out.push_str("</n:Items></n:PullResponse>");
                     reply_end(&mut out);
-                    out
-                };
-                let sealed = encryption::seal(&mut session, reply.as_bytes()).unwrap();
+                }
+                let sealed = encryption::seal(&mut session, out.as_bytes()).unwrap();
                 respond(&mut s, "200 ", &[sealed_type()], &sealed).await;
             }
         });
@@ -550,21 +576,26 @@ async fn an_enumeration_that_never_ends_is_given_up() {
                 &winrm_ipmi::wmi::class_uri("root/cimv2", "Win32_Process"),
                 &EnumerateOptions {
                     optimize: false,
-                    max_items: 50,
+                    max_items,
+                    max_properties,
                     ..Default::default()
                 },
             )
             .await
             .expect_err("an enumeration that never ends is not a result");
         let text = e.to_string();
-        assert_eq!(e.kind(), ErrorKind::Protocol, "{text}");
-        assert!(text.contains(&addr), "{text}");
-        assert!(text.contains("did not end within its limits"), "{text}");
-        let pulls = pulls.load(Ordering::SeqCst);
-        match items {
-            0 => assert_eq!(pulls, MAX_EMPTY_PULLS as usize, "{text}"),
-            _ => assert_eq!(pulls, 51, "{text}"),
-        }
+        assert_eq!(e.kind(), ErrorKind::Protocol, "{why}: {text}");
+        assert!(text.contains(&addr), "{why}: {text}");
+        assert!(
+            text.contains("did not end within its limits"),
+            "{why}: {text}"
+        );
+        assert_eq!(
+            pulls.load(Ordering::SeqCst),
+            expected_pulls,
+            "{why}: {text}"
+        );
+        assert_eq!(releases.load(Ordering::SeqCst), 1, "{why}: {text}");
         server.abort();
     }
 }

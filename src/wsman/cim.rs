@@ -39,6 +39,19 @@ pub enum CimValue {
     Object(CimObject),
 }
 
+impl CimObject {
+    /// Its properties, those of the objects embedded in them included.
+    pub fn property_count(&self) -> usize {
+        self.properties
+            .iter()
+            .map(|p| match &p.value {
+                CimValue::Object(o) => 1 + o.property_count(),
+                _ => 1,
+            })
+            .sum()
+    }
+}
+
 impl CimValue {
     /// The text, if this is text.
     pub fn as_text(&self) -> Option<&str> {

@@ -148,6 +148,11 @@ pub struct EnumerateOptions {
     /// nothing and do not end the sequence: a service that never ends it cannot hold a client
     /// or fill its memory.
     pub max_items: usize,
+    /// The most properties the whole enumeration may bring, all pages and embedded objects
+    /// together (default 1,000,000): items are bounded by count, and this bounds what they
+    /// hold (an empty element costs about 90 bytes parsed, so a 1 MiB page of them is about
+    /// 22 MiB). More is an error ([`WsmanError::EnumerationLimit`]).
+    pub max_properties: usize,
 }
 
 /// Pull pages in a row with no items and no end of sequence before the enumeration is given up
@@ -161,6 +166,7 @@ impl Default for EnumerateOptions {
             max_elements: 32_000,
             wql: None,
             max_items: 100_000,
+            max_properties: 1_000_000,
         }
     }
 }
