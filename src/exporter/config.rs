@@ -206,6 +206,14 @@ impl TargetFilter {
     /// Parses `allowed_targets`: `10.0.0.0/8`, `fd00::/8`, `192.0.2.7`, `*.contoso.com`,
     /// `server01`.
     pub fn parse(list: &[String]) -> Result<TargetFilter, String> {
+        if list.is_empty() {
+            // Present but empty (a template that rendered nothing): allowing any target, as
+            // an absent list does, would open the module to everyone.
+            return Err(
+                "allowed_targets is empty: it would allow no target (leave it out to allow any)"
+                    .into(),
+            );
+        }
         let mut patterns = Vec::new();
         for item in list {
             let t = item.trim();
@@ -243,6 +251,15 @@ impl TargetFilter {
             patterns.push(pattern);
         }
         Ok(TargetFilter { patterns })
+    }
+
+    /// Whether the filter names exactly one host: one name without `*`, or one address.
+    pub fn is_one_host(&self) -> bool {
+        match self.patterns.as_slice() {
+            [TargetPattern::Name(n)] => !n.contains('*'),
+            [TargetPattern::Net(a, len)] => *len == if a.is_ipv4() { 32 } else { 128 },
+            _ => false,
+        }
     }
 
     /// Whether `host` (a name, or an address without brackets) may be scraped. Addresses
@@ -330,6 +347,14 @@ pub fn load(path: &std::path::Path) -> Result<Vec<Module>, String> {
 
 impl ModuleConfig {
     fn password(&self) -> Result<Option<Password>, String> {
+        let sources = [
+            self.password.is_some(),
+            self.password_file.is_some(),
+            self.password_env.is_some(),
+        ];
+        if sources.iter().filter(|&&given| given).count() > 1 {
+            return Err("give one of password, password_file and password_env".into());
+        }
         if let Some(p) = &self.password {
             return Ok(Some(Password::new(p.clone())));
         }
@@ -380,15 +405,46 @@ impl ModuleConfig {
         if self.proxy_from_env {
             b = b.proxy_choice(ProxyChoice::from_process_env().map_err(|e| e.to_string())?);
         }
+        // As the CLI's options: what would be silently ignored is refused.
+        if !https && (self.cacert.is_some() || self.thumbprint.is_some() || self.insecure) {
+            return Err("cacert, thumbprint and insecure apply to transport: https".into());
+        }
+        match (auth, &self.cert, &self.key) {
+            (AuthMethod::Certificate, Some(_), Some(_)) => {}
+            (AuthMethod::Certificate, _, _) => {
+                return Err("auth: certificate needs cert and key".into());
+            }
+            (_, None, None) => {}
+            (_, _, _) => return Err("cert and key go with auth: certificate".into()),
+        }
         match (self.password()?, &self.user) {
             (Some(p), Some(u)) => b = b.credentials(u, p),
             (Some(_), None) => return Err("a password needs a user".into()),
-            (None, user) if auth != AuthMethod::Certificate => {
+            // No password: a Kerberos ticket (kinit, a client keytab), for the user if given.
+            (None, user) if matches!(auth, AuthMethod::Negotiate | AuthMethod::Kerberos) => {
                 b = b.kerberos_ticket(user.as_deref());
+            }
+            (None, _) if matches!(auth, AuthMethod::Ntlm | AuthMethod::Basic) => {
+                // Not a logon with an empty password on every scrape (each counts toward the
+                // account's lockout).
+                return Err(
+                    "auth: ntlm and basic need password, password_file or password_env".into(),
+                );
             }
             (None, _) => {}
         }
+        let allowed_targets = match &self.allowed_targets {
+            Some(list) => TargetFilter::parse(list)?,
+            None => TargetFilter::default(),
+        };
         if let Some(spn) = &self.spn {
+            // A service principal is one host's account: its ticket is of no use to another.
+            if !allowed_targets.is_one_host() {
+                return Err(
+                    "spn names one host's service principal: give it with allowed_targets naming that one host"
+                        .into(),
+                );
+            }
             b = b.spn(spn);
         }
         if let Some(ca) = &self.cacert {
@@ -411,10 +467,7 @@ impl ModuleConfig {
                 .unwrap_or_else(|| Collector::DEFAULT.to_vec()),
             timeout,
             exclude_sensor_ids: self.exclude_sensor_ids.clone(),
-            allowed_targets: match &self.allowed_targets {
-                Some(list) => TargetFilter::parse(list)?,
-                None => TargetFilter::default(),
-            },
+            allowed_targets,
         })
     }
 }
@@ -440,7 +493,8 @@ mod tests {
                 "modules:\n  default:\n    user: 'CONTOSO\\monitor'\n    password_file: {}\n  \
                  lean:\n    user: admin\n    password: S3cret-inline\n    auth: ntlm\n    \
                  timeout: 5000\n    collectors: [ipmi, guid]\n    exclude_sensor_ids: [2, 29]\n  \
-                 tickets:\n    auth: kerberos\n    spn: HTTP/bmc-host.contoso.com\n",
+                 tickets:\n    auth: kerberos\n    spn: HTTP/bmc-host.contoso.com\n    \
+                 allowed_targets: [bmc-host.contoso.com]\n",
                 pw.display()
             ),
         )
@@ -464,6 +518,63 @@ mod tests {
             "{debug}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn settings_that_would_be_ignored_or_misused_are_refused() {
+        let build = |yaml: &str| {
+            let file = parse(&format!("modules:\n  m:\n{yaml}")).unwrap();
+            file.modules["m"].build("m").map(|_| ())
+        };
+        for (yaml, says) in [
+            // An empty access list would let any target through.
+            ("    allowed_targets: []\n", "allowed_targets is empty"),
+            // TLS settings on plain HTTP: never used.
+            ("    thumbprint: 'ab'\n", "apply to transport: https"),
+            (
+                "    cacert: /nonexistent.pem\n",
+                "apply to transport: https",
+            ),
+            ("    insecure: true\n", "apply to transport: https"),
+            // NTLM or Basic without a password: an empty-password logon on every scrape.
+            ("    auth: ntlm\n    user: admin\n", "need password"),
+            ("    auth: basic\n    user: admin\n", "need password"),
+            // A client certificate half given, or with another authentication.
+            (
+                "    transport: https\n    auth: certificate\n    cert: /nonexistent.pem\n",
+                "needs cert and key",
+            ),
+            (
+                "    transport: https\n    cert: /a.pem\n    key: /b.pem\n",
+                "go with auth: certificate",
+            ),
+            // Two password sources: one would silently win.
+            (
+                "    user: admin\n    password: x\n    password_file: /nonexistent\n",
+                "give one of password",
+            ),
+            // One host's service principal for any target of the module.
+            ("    spn: HTTP/server01.contoso.com\n", "spn names one host"),
+            (
+                "    spn: HTTP/server01.contoso.com\n    allowed_targets: ['*.contoso.com']\n",
+                "spn names one host",
+            ),
+            (
+                "    spn: HTTP/server01.contoso.com\n    allowed_targets: [10.0.0.0/24]\n",
+                "spn names one host",
+            ),
+        ] {
+            let e = build(yaml).expect_err(yaml);
+            assert!(e.contains(says), "{yaml}: {e}");
+        }
+        for yaml in [
+            "    spn: HTTP/server01.contoso.com\n    allowed_targets: [server01.contoso.com]\n",
+            "    spn: HTTP/server01.contoso.com\n    allowed_targets: [10.0.0.5]\n",
+            "    auth: kerberos\n    user: monitor@CONTOSO.COM\n",
+            "    auth: ntlm\n    user: admin\n    password_env: PATH\n",
+        ] {
+            build(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        }
     }
 
     #[test]

@@ -96,10 +96,15 @@ impl WebConfig {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let file: WebConfigFile =
             serde_yaml_ng::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Relative paths are the web config file's, as exporter-toolkit resolves them.
+        let dir = path.parent().unwrap_or(Path::new(""));
         let tls = match file.tls_server_config {
             Some(t) => Some(
-                crate::transport::tls::server_config_from_pem_files(&t.cert_file, &t.key_file)
-                    .map_err(|e| format!("{}: {e}", path.display()))?,
+                crate::transport::tls::server_config_from_pem_files(
+                    &dir.join(&t.cert_file),
+                    &dir.join(&t.key_file),
+                )
+                .map_err(|e| format!("{}: {e}", path.display()))?,
             ),
             None => None,
         };
@@ -281,6 +286,15 @@ mod tests {
             let e = WebConfig::load(&path).unwrap_err();
             assert!(e.contains(says), "{e}");
         }
+        // Relative paths are the web config file's directory's, not the working directory's.
+        std::fs::write(
+            &path,
+            "tls_server_config:\n  cert_file: exporter.crt\n  key_file: exporter.key\n",
+        )
+        .unwrap();
+        let e = WebConfig::load(&path).unwrap_err();
+        let expected = dir.join("exporter.crt");
+        assert!(e.contains(&expected.display().to_string()), "{e}");
         assert!(WebConfig::default().check(None).await == Access::Allowed);
         std::fs::remove_dir_all(&dir).unwrap();
     }

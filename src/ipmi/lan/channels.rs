@@ -67,8 +67,10 @@ const MAX_MEMO_BUILDS: usize = 4096;
 /// transient cut short is remembered (a channel refused with C0h busy or C3h is not evidence
 /// that it does not exist), and only one that found a LAN channel.
 ///
-/// What this cannot see: a BMC of a remembered build with a LAN channel that the first BMC of
-/// the build lacked. Where that matters, scan each host ([`find_lan_channels`]).
+/// A BMC of a remembered build that lacks one of its channels is scanned in full (every
+/// time), and the remembered list stays as it was; a BMC with more channels than remembered
+/// replaces it. What this cannot see: a BMC of a remembered build with a LAN channel that no
+/// scanned BMC of the build had. Where that matters, scan each host ([`find_lan_channels`]).
 #[derive(Default)]
 pub struct LanChannelMemo {
     builds: std::sync::Mutex<std::collections::HashMap<FirmwareBuild, Vec<u8>>>,
@@ -159,9 +161,21 @@ impl LanChannelMemo {
         if scan.definitive
             && !scan.channels.is_empty()
             && let Ok(mut builds) = self.builds.lock()
-            && (builds.len() < MAX_MEMO_BUILDS || builds.contains_key(&build))
         {
-            builds.insert(build, scan.channels.clone());
+            let room = builds.len() < MAX_MEMO_BUILDS;
+            match builds.get_mut(&build) {
+                // A BMC with fewer channels than remembered keeps being scanned in full; the
+                // list the others confirm is never cut down to its. More channels replace it.
+                Some(known) => {
+                    if known.iter().all(|c| scan.channels.contains(c)) {
+                        known.clone_from(&scan.channels);
+                    }
+                }
+                None if room => {
+                    builds.insert(build, scan.channels.clone());
+                }
+                None => {}
+            }
         }
         Ok(scan.channels)
     }
@@ -239,6 +253,29 @@ mod tests {
         // Same build, but channel 3 does not exist on this one.
         let bmc = Recording::new(SimBmc::new(BmcConfig::default()));
         assert_eq!(memo_channels(&memo, &bmc).await, (vec![1], 2 + 11));
+        // It does not cut the list down for the others: they still confirm both channels, and
+        // it is scanned again the next time.
+        let a = Recording::new(two_lan_bmc());
+        assert_eq!(memo_channels(&memo, &a).await, (vec![1, 3], 2));
+        let b = Recording::new(SimBmc::new(BmcConfig::default()));
+        assert_eq!(memo_channels(&memo, &b).await, (vec![1], 2 + 11));
+    }
+
+    #[tokio::test]
+    async fn a_scan_with_more_channels_than_remembered_replaces_the_list() {
+        // As when the first BMCs of a run are scanned at once: one with channel 1 only, then
+        // one with channels 1 and 3 whose confirmation was cut short (C0h), so it is scanned.
+        fn channel_1(r: &RawRequest) -> bool {
+            r.cmd() == 0x42 && r.data()[0] == 1
+        }
+        let memo = LanChannelMemo::new();
+        let one = Recording::new(SimBmc::new(BmcConfig::default()));
+        assert_eq!(memo_channels(&memo, &one).await, (vec![1], 11));
+        let busy = Recording::new(two_lan_bmc()).failing(channel_1, 0, CompletionCode::NodeBusy);
+        assert_eq!(memo_channels(&memo, &busy).await, (vec![1, 3], 1 + 11));
+        // Both channels are remembered now, whichever scan came last.
+        let next = Recording::new(two_lan_bmc());
+        assert_eq!(memo_channels(&memo, &next).await, (vec![1, 3], 2));
     }
 
     #[tokio::test]
