@@ -166,11 +166,10 @@ impl LanChannelMemo {
             match builds.get_mut(&build) {
                 // A BMC with fewer channels than remembered keeps being scanned in full; the
                 // list the others confirm is never cut down to its. More channels replace it.
-                Some(known) => {
-                    if known.iter().all(|c| scan.channels.contains(c)) {
-                        known.clone_from(&scan.channels);
-                    }
+                Some(known) if known.iter().all(|c| scan.channels.contains(c)) => {
+                    known.clone_from(&scan.channels);
                 }
+                Some(_) => {}
                 None if room => {
                     builds.insert(build, scan.channels.clone());
                 }
