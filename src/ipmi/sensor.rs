@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::names;
-use super::sdr::{SdrRecord, SensorRecord, convert_reading};
+use super::sdr::{Conversion, SdrRecord, SensorRecord, convert_reading};
 use super::{Bmc, CompletionCode, IpmiError, NetFn, RawRequest};
 
 /// What Get Sensor Reading (04h 2Dh) says.
@@ -33,36 +33,53 @@ impl Reading {
 }
 
 /// Reads one sensor; `None` where the BMC says it is not present (CBh) or has no reading.
+/// Another completion code, or an answer too short to hold a reading, is an error.
 pub async fn read<B: Bmc + ?Sized>(
     bmc: &B,
     sensor: &SensorRecord,
 ) -> Result<Option<Reading>, B::Error> {
+    match answer(bmc, sensor).await? {
+        Answer::Reading(r) => Ok(Some(r)),
+        Answer::NotPresent => Ok(None),
+        Answer::Refused(code) => Err(IpmiError::Completion {
+            netfn: NetFn::SensorEvent,
+            cmd: 0x2D,
+            code,
+        }
+        .into()),
+        Answer::Short(len) => Err(IpmiError::malformed(
+            "Get Sensor Reading",
+            format!("expected at least 2 bytes, got {len}"),
+        )
+        .into()),
+    }
+}
+
+/// What Get Sensor Reading (04h 2Dh) brought back.
+enum Answer {
+    Reading(Reading),
+    /// Not present, or a sensor the BMC cannot read now (CBh, CDh, D5h, D6h).
+    NotPresent,
+    Refused(CompletionCode),
+    /// Fewer than the 2 bytes of a reading.
+    Short(usize),
+}
+
+async fn answer<B: Bmc + ?Sized>(bmc: &B, sensor: &SensorRecord) -> Result<Answer, B::Error> {
     let request = RawRequest::new(NetFn::SensorEvent, 0x2D, vec![sensor.number])?
         .with_lun(sensor.owner_lun)?
         .with_responder(sensor.owner_id);
     let r = bmc.request(request).await?;
     match r.completion {
         CompletionCode::Normal => {}
-        // Not present, or a sensor the BMC cannot read now: shown as such, not a failure.
-        c if matches!(c.byte(), 0xCB | 0xCD | 0xD5 | 0xD6) => return Ok(None),
-        code => {
-            return Err(IpmiError::Completion {
-                netfn: NetFn::SensorEvent,
-                cmd: 0x2D,
-                code,
-            }
-            .into());
-        }
+        c if matches!(c.byte(), 0xCB | 0xCD | 0xD5 | 0xD6) => return Ok(Answer::NotPresent),
+        code => return Ok(Answer::Refused(code)),
     }
     let d = &r.data;
     if d.len() < 2 {
-        return Err(IpmiError::malformed(
-            "Get Sensor Reading",
-            format!("expected at least 2 bytes, got {}", d.len()),
-        )
-        .into());
+        return Ok(Answer::Short(d.len()));
     }
-    Ok(Some(Reading {
+    Ok(Answer::Reading(Reading {
         raw: d[0],
         event_messages: d[1] & 0x80 != 0,
         scanning: d[1] & 0x40 != 0,
@@ -70,6 +87,35 @@ pub async fn read<B: Bmc + ?Sized>(
         status: d.get(2).copied().unwrap_or(0),
         status_high: d.get(3).copied(),
     }))
+}
+
+/// Get Sensor Reading Factors (04h 23h) for a non-linear sensor's `raw` reading: the record
+/// with the factors that convert it (§35.5), or `None` where the BMC gives none (no analog
+/// value can be shown, as ipmitool then shows none).
+pub async fn with_reading_factors<B: Bmc + ?Sized>(
+    bmc: &B,
+    sensor: &SensorRecord,
+    raw: u8,
+) -> Result<Option<SensorRecord>, B::Error> {
+    let Some(conversion) = sensor.conversion else {
+        return Ok(None);
+    };
+    let request = RawRequest::new(NetFn::SensorEvent, 0x23, vec![sensor.number, raw])?
+        .with_lun(sensor.owner_lun)?
+        .with_responder(sensor.owner_id);
+    let r = bmc.request(request).await?;
+    // [0] the next reading with other factors, [1..7] the factors.
+    let Some(f) = r
+        .data
+        .get(1..7)
+        .filter(|_| r.completion.is_success())
+        .and_then(|f| <[u8; 6]>::try_from(f).ok())
+    else {
+        return Ok(None);
+    };
+    let mut record = sensor.clone();
+    record.conversion = Some(Conversion::from_factors(conversion.linearization, f));
+    Ok(Some(record))
 }
 
 /// Get Sensor Thresholds (04h 27h): which are readable, and their raw values in the order LNC,
@@ -289,13 +335,29 @@ pub async fn read_all<B: Bmc + ?Sized>(
         if s.record_type == 0x03 {
             continue; // event-only: no reading to take
         }
-        let reading = read(bmc, s).await?;
+        // A sensor the BMC will not read (a refusal, a short answer) is listed with no
+        // reading, as ipmitool lists it; only the carrier's failure ends the listing.
+        let mut reading = match answer(bmc, s).await? {
+            Answer::Reading(r) => Some(r),
+            Answer::NotPresent | Answer::Refused(_) | Answer::Short(_) => None,
+        };
+        let mut record = std::borrow::Cow::Borrowed(s);
+        if let (Some(rd), Some(c)) = (reading, s.conversion)
+            && c.is_non_linear()
+            && rd.scanning
+            && !rd.unavailable
+        {
+            match with_reading_factors(bmc, s, rd.raw).await? {
+                Some(factored) => record = std::borrow::Cow::Owned(factored),
+                None => reading = None,
+            }
+        }
         let raw_thresholds = if with_thresholds && s.is_threshold() {
             thresholds(bmc, s).await?
         } else {
             None
         };
-        out.push(sensor_from(r.id, s, reading, raw_thresholds));
+        out.push(sensor_from(r.id, &record, reading, raw_thresholds));
     }
     Ok(out)
 }
@@ -351,4 +413,91 @@ pub fn sensor_from(
         }
     }
     sensor
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipmi::RawResponse;
+
+    /// A full threshold record (01h) for sensor `number`: unsigned, degrees C, readable
+    /// value, the given linearization and M (B = 0, no exponents).
+    fn full(number: u8, linearization: u8, m: u8) -> SdrRecord {
+        let name = format!("Temp{number}");
+        let mut r = vec![number, 0, 0x51, 0x01, 0];
+        r.extend_from_slice(&[0x20, 0, number, 3, 1, 0x7F, 0x68, 0x01, 0x01]); // 5..=13
+        r.extend_from_slice(&[0, 0, 0, 0, 0, 0]); // 14..=19 masks
+        r.extend_from_slice(&[0x00, 1, 0, linearization, m, 0, 0, 0, 0, 0]); // 20..=29
+        r.extend_from_slice(&[0; 17]); // 30..=46
+        r.push(0xC0 | name.len() as u8);
+        r.extend_from_slice(name.as_bytes());
+        r[4] = (r.len() - 5) as u8;
+        SdrRecord::parse(r).unwrap()
+    }
+
+    /// Sensor 1 refused (C3h), 2 reads 48, 3 answers one byte, 4 is non-linear (raw 20, and
+    /// Get Sensor Reading Factors gives M = 3), 5 is non-linear with its factors refused.
+    struct Bmc1;
+    impl Bmc for Bmc1 {
+        type Error = IpmiError;
+        async fn request(&self, r: RawRequest) -> Result<RawResponse, IpmiError> {
+            let ok = |d: Vec<u8>| RawResponse::new(CompletionCode::Normal, d);
+            Ok(match (r.cmd(), r.data()[0]) {
+                (0x2D, 1) => RawResponse::new(CompletionCode::from_byte(0xC3), vec![]),
+                (0x2D, 2) => ok(vec![48, 0xC0, 0, 0]),
+                (0x2D, 3) => ok(vec![48]),
+                (0x2D, 4 | 5) => ok(vec![20, 0xC0, 0, 0]),
+                (0x23, 4) => {
+                    assert_eq!(r.data(), [4, 20]);
+                    ok(vec![21, 3, 0, 0, 0, 0, 0])
+                }
+                _ => RawResponse::new(CompletionCode::InvalidCommand, vec![]),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sensor_the_bmc_will_not_read_is_listed_with_no_reading() {
+        let records: Vec<SdrRecord> = (1..=3).map(|n| full(n, 0, 1)).collect();
+        let sensors = read_all(&Bmc1, &records, false).await.unwrap();
+        let values: Vec<(String, bool, Option<f64>)> = sensors
+            .iter()
+            .map(|s| (s.name.clone(), s.reading_valid(), s.value))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("Temp1".to_string(), false, None),
+                ("Temp2".to_string(), true, Some(48.0)),
+                ("Temp3".to_string(), false, None),
+            ]
+        );
+        // One sensor at a time still says why.
+        let s1 = records[0].sensor().unwrap();
+        assert_eq!(
+            read(&Bmc1, s1).await.unwrap_err().completion_code(),
+            Some(CompletionCode::Timeout)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_non_linear_sensor_is_converted_with_its_reading_factors() {
+        let records = [full(4, 0x70, 2), full(5, 0x70, 2)];
+        let sensors = read_all(&Bmc1, &records, false).await.unwrap();
+        // 3 x 20 with the BMC's factors, not 2 x 20 with the record's.
+        assert_eq!(sensors[0].value, Some(60.0));
+        // Factors refused: no analog value to show, as ipmitool shows none.
+        assert!(!sensors[1].reading_valid());
+        assert_eq!(sensors[1].value, None);
+    }
+
+    #[test]
+    fn readings_print_as_ipmitool_prints_them() {
+        use crate::ipmi::sdr::format_reading;
+        assert_eq!(format_reading(1_303_050_000_000.0), "1303050000000.00");
+        assert_eq!(format_reading(-5.0), "-5");
+        assert_eq!(format_reading(2.5), "2.50");
+        assert_eq!(format_reading(f64::NAN.copysign(-1.0)), "-nan");
+        assert_eq!(format_reading(f64::NAN.copysign(1.0)), "nan");
+    }
 }

@@ -4,15 +4,26 @@
 
 use std::fmt::Write;
 
-use winrm_ipmi::ipmi::sdr::SdrRecord;
+use winrm_ipmi::ipmi::sdr::{SdrRecord, nan};
 use winrm_ipmi::ipmi::sensor::{Sensor, asserted_states};
 
-/// `%.*f` with no decimals for a whole number, else `precision`.
+/// `%.*f` with no decimals for a whole number, else `precision`; a NaN as glibc writes it.
 fn analog(value: f64, precision: usize) -> String {
-    if value == (value as i32) as f64 {
+    if value.is_nan() {
+        nan(value).to_string()
+    } else if value == (value as i32) as f64 {
         format!("{value:.0}")
     } else {
         format!("{value:.precision$}")
+    }
+}
+
+/// `%.3f`, a NaN as glibc writes it.
+fn fixed3(value: f64) -> String {
+    if value.is_nan() {
+        nan(value).to_string()
+    } else {
+        format!("{value:.3}")
     }
 }
 
@@ -155,7 +166,12 @@ pub fn sensor_list_line(out: &mut String, s: &Sensor) {
     if s.reading_valid() {
         match s.value {
             Some(v) if s.has_analog() => {
-                let _ = write!(out, "| {v:<10.3} | {units:<10} | {:<6}", status(s, false));
+                let _ = write!(
+                    out,
+                    "| {:<10} | {units:<10} | {:<6}",
+                    fixed3(v),
+                    status(s, false)
+                );
             }
             _ => {
                 let _ = write!(out, "| 0x{raw:<8x} | {units:<10} | {:<6}", status(s, false));
@@ -173,7 +189,7 @@ pub fn sensor_list_line(out: &mut String, s: &Sensor) {
                 if t.readable & (1 << bit) == 0 {
                     let _ = write!(out, "{:<10}", "na");
                 } else if s.record.is_analog() {
-                    let _ = write!(out, "{:<10.3}", converted[k].unwrap_or(0.0));
+                    let _ = write!(out, "{:<10}", fixed3(converted[k].unwrap_or(0.0)));
                 } else {
                     let _ = write!(out, "0x{:<8x}", t.raw[bit]);
                 }

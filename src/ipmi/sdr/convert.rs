@@ -42,11 +42,22 @@ pub fn convert_reading(sensor: &SensorRecord, raw: u8) -> Option<f64> {
 }
 
 /// A converted value as ipmitool's `sdr list` shows it: no decimals when it is a whole
-/// number, else two.
+/// number (as C's `(int)` cast sees it), else two; not-a-number as glibc's printf writes it.
 pub fn format_reading(value: f64) -> String {
-    if value == (value as i64) as f64 {
+    if value.is_nan() {
+        nan(value).to_string()
+    } else if value == (value as i32) as f64 {
         format!("{value:.0}")
     } else {
         format!("{value:.2}")
+    }
+}
+
+/// glibc's printf spelling of a NaN, by its sign bit (`ln` of a negative number is `-nan`).
+pub fn nan(value: f64) -> &'static str {
+    if value.is_sign_negative() {
+        "-nan"
+    } else {
+        "nan"
     }
 }

@@ -10,7 +10,7 @@ mod convert;
 mod record;
 
 pub use cache::{CacheOutcome, SdrCache, SdrKey};
-pub use convert::{convert_reading, format_reading};
+pub use convert::{convert_reading, format_reading, nan};
 pub use record::{
     Conversion, FruLocator, Limits, McLocator, RecordError, RecordKind, SdrRecord, SensorRecord,
     Units,

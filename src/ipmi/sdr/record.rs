@@ -120,6 +120,28 @@ pub struct Conversion {
     pub tolerance: u8,
 }
 
+impl Conversion {
+    /// From the six factor bytes as a full record (bytes 24–29) and Get Sensor Reading
+    /// Factors (after the next-reading byte) both lay them out: M, M/tolerance, B,
+    /// B/accuracy, accuracy/direction, R exponent/B exponent.
+    pub fn from_factors(linearization: u8, f: [u8; 6]) -> Self {
+        Conversion {
+            linearization,
+            m: ten_bit(f[0], f[1]),
+            b: ten_bit(f[2], f[3]),
+            b_exp: four_bit(f[5] & 0x0F),
+            r_exp: four_bit(f[5] >> 4),
+            tolerance: f[1] & 0x3F,
+        }
+    }
+
+    /// Non-linear (70h–7Fh): the factors depend on the reading, and come from Get Sensor
+    /// Reading Factors (§35.5, §36.2), not from the record.
+    pub fn is_non_linear(&self) -> bool {
+        (0x70..=0x7F).contains(&self.linearization)
+    }
+}
+
 /// A full record's raw limits: nominal, normal and sensor range, and the six thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Limits {
@@ -296,13 +318,9 @@ impl SdrRecord {
                     deassertion_mask: word(16),
                     reading_mask: word(18),
                     units,
-                    conversion: full.then(|| Conversion {
-                        linearization: r[23] & 0x7F,
-                        m: ten_bit(r[24], r[25]),
-                        b: ten_bit(r[26], r[27]),
-                        b_exp: four_bit(r[29] & 0x0F),
-                        r_exp: four_bit(r[29] >> 4),
-                        tolerance: r[25] & 0x3F,
+                    conversion: full.then(|| {
+                        let factors = [r[24], r[25], r[26], r[27], r[28], r[29]];
+                        Conversion::from_factors(r[23] & 0x7F, factors)
                     }),
                     limits: full.then(|| Limits {
                         flags: r[30],
