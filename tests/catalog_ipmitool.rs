@@ -8,7 +8,9 @@ mod common;
 
 use assert_cmd::Command;
 use common::ScratchDir;
-use common::ipmi_sim::{IpmiSim, ipmitool, peers_present, start_catalog_sim};
+use common::ipmi_sim::{
+    IpmiSim, ipmitool, peers_present, start_catalog_sim, start_fru_devices_sim,
+};
 use winrm_ipmi::sim::Simulator;
 
 struct Bench {
@@ -19,10 +21,14 @@ struct Bench {
 }
 
 async fn bench(name: &str) -> Option<Bench> {
+    bench_on(name, start_catalog_sim).await
+}
+
+async fn bench_on(name: &str, start: fn() -> IpmiSim) -> Option<Bench> {
     if !peers_present(name) {
         return None;
     }
-    let bmc = start_catalog_sim();
+    let bmc = start();
     let sim = Simulator::builder()
         .host(bmc.windows_host())
         .start()
@@ -290,4 +296,39 @@ async fn audit_finds_the_weaknesses_ipmi_sim_is_configured_with() {
             .any(|l| l.starts_with("1    ") && l.ends_with("USER")),
         "{users}"
     );
+}
+
+/// `fru print` of every device goes past one it cannot decode (a blank EEPROM: header version
+/// FFh) and one whose locator it does not support (modifier FFh), as ipmitool does: the same
+/// standard output, the error on standard error, and the devices after them printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fru_print_goes_past_a_device_it_cannot_decode() {
+    let Some(b) = bench_on("fru devices", start_fru_devices_sim).await else {
+        return;
+    };
+    let theirs = b.theirs(&["fru", "print"]);
+    let ours = b.ours(&["fru", "print"]);
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let (t, o) = (
+        String::from_utf8_lossy(&theirs.stdout),
+        String::from_utf8_lossy(&ours.stdout),
+    );
+    assert!(
+        t.contains(" Unsupported device") && t.contains("PSU1 again"),
+        "{t}"
+    );
+    assert_eq!(o, t);
+    assert!(String::from_utf8_lossy(&theirs.stderr).contains("header version 0xff"));
+    assert!(String::from_utf8_lossy(&ours.stderr).contains("header version 0xff"));
+    let json = b.ours(&["--output", "json", "fru", "print"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let devices = v["result"]["devices"].as_array().unwrap();
+    let ids: Vec<u64> = devices.iter().map(|d| d["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, [0, 1, 2, 3, 1]);
+    assert!(devices[2]["error"].as_str().unwrap().contains("0xff"));
+    assert_eq!(devices[3]["unsupported"]["device_type_modifier"], 255);
 }

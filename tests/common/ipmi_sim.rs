@@ -75,6 +75,11 @@ pub fn start_catalog_sim() -> IpmiSim {
     start_with("catalog-lan.conf.in", "catalog.emu")
 }
 
+/// FRU devices `fru print` must get past (a blank EEPROM, an unsupported locator).
+pub fn start_fru_devices_sim() -> IpmiSim {
+    start_with("catalog-lan.conf.in", "fru-devices.emu")
+}
+
 pub fn start_ipmi_sim() -> IpmiSim {
     start_with("lan.conf.in", "sim.emu")
 }

@@ -624,8 +624,26 @@ async fn fru_print(bmc: &IpmiBmc, id: Option<u8>, cache: &SdrCache) -> Result<Ho
                     "FRU Device Description : {} (ID {})\n",
                     l.name, l.device_id
                 ));
-                let r = fru::read_fru(bmc, l.device_id).await?;
-                one(&mut out, r, &mut all, l.device_id);
+                // As ipmitool: modifier 00h/02h is an IPMI FRU, 01h a DIMM's SPD (not decoded
+                // here), anything else unsupported.
+                if !matches!(l.device_type_modifier, 0x00 | 0x02) {
+                    out.push_str(" Unsupported device\n\n");
+                    all.push(json!({"id": l.device_id, "unsupported": {
+                        "device_type": l.device_type, "device_type_modifier": l.device_type_modifier,
+                    }}));
+                    continue;
+                }
+                match fru::read_fru(bmc, l.device_id).await {
+                    Ok(r) => one(&mut out, r, &mut all, l.device_id),
+                    // One device that does not decode (a blank EEPROM, a refused read) is
+                    // that device's error, on standard error as ipmitool has it; the others
+                    // are still printed. A failure of the connection ends the listing.
+                    Err(e @ Error::Ipmi { .. }) => {
+                        tracing::warn!(device = l.device_id, error = %e, "FRU device not read");
+                        all.push(json!({"id": l.device_id, "error": e.to_string()}));
+                    }
+                    Err(e) => return Err(e),
+                }
                 out.push('\n');
             }
         }
