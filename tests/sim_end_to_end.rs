@@ -380,6 +380,30 @@ async fn encryption_never_needs_allow_unencrypted() {
         ipmi::execute(&bmc, GetDeviceId).await.unwrap().device_id,
         0x20
     );
+    // Basic over HTTP is a clear body too: refused unless AllowUnencrypted.
+    let basic = |ep: &str| {
+        Client::builder(ep)
+            .credentials("Administrator", Password::new("Sim-Passw0rd!"))
+            .auth(winrm_ipmi::auth::AuthMethod::Basic)
+            .encryption(EncryptionMode::Never)
+            .insecure_allow_basic_over_http(true)
+            .build()
+            .unwrap()
+    };
+    for allow_unencrypted in [false, true] {
+        let mut config = HostConfig::numbered(0);
+        config.basic = true;
+        config.allow_unencrypted = allow_unencrypted;
+        let sim = with(config).await;
+        let r = basic(&sim.endpoints()[0]).ipmi().await;
+        match allow_unencrypted {
+            false => assert_eq!(r.unwrap_err().kind(), ErrorKind::Auth),
+            true => {
+                let bmc = r.unwrap();
+                ipmi::execute(&bmc, GetDeviceId).await.unwrap();
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -518,4 +542,54 @@ async fn certificate_authentication_on_the_simulator() {
         .build()
         .unwrap();
     assert!(ntlm.ipmi().await.is_ok());
+}
+
+/// A client that never logs on gets its 401 before its body is read (so it cannot make the
+/// host hold bodies), and the connection closes; a connection accepted before the simulator
+/// stops goes with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_holds_nothing_for_strangers_and_stops_whole() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let ep = sim.endpoints()[0].clone();
+    // Headers that promise 1 MiB, and only one byte of it.
+    let mut s = TcpStream::connect(&ep).await.unwrap();
+    s.write_all(
+        b"POST /wsman HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: 1048576\r\n\r\nx",
+    )
+    .await
+    .unwrap();
+    let mut reply = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut reply))
+        .await
+        .expect("answered and closed at once, not after the body")
+        .unwrap();
+    let reply = String::from_utf8_lossy(&reply).to_ascii_lowercase();
+    assert!(reply.starts_with("http/1.1 401"), "{reply}");
+    assert!(reply.contains("connection: close"), "{reply}");
+    // An authenticated client's connection, then the simulator stops: the connection ends.
+    let c = admin(&sim, 0);
+    let bmc = c.ipmi().await.unwrap();
+    ipmi::execute(&bmc, GetDeviceId).await.unwrap();
+    let mut idle = TcpStream::connect(&ep).await.unwrap();
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).await.unwrap(); // served (a 404), kept alive
+    sim.shutdown();
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let mut buf = [0u8; 4096];
+            match idle.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => rest.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the connection outlived the simulator");
+    assert!(ipmi::execute(&bmc, GetDeviceId).await.is_err());
 }

@@ -267,13 +267,27 @@ async fn serve(
     tls: Option<Arc<TlsIdentity>>,
     kerberos: Kerberos,
 ) {
+    // The connections are this task's: when it is aborted (Simulator::shutdown, or the
+    // Simulator dropped), the set goes with it and so do they.
+    let mut connections = JoinSet::new();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors (or another transient failure): wait for some to
+                // be freed instead of spinning on accept.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
         let (host, tls, kerberos) = (host.clone(), tls.clone(), kerberos.clone());
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let conn = Arc::new(Mutex::new(ConnState {
                 bindings: tls.as_ref().map(|t| t.bindings.clone()),
                 kerberos,
@@ -473,6 +487,9 @@ async fn kerberos(
     unauthorized(host)
 }
 
+/// How long a request's body may take to arrive.
+const BODY_TIMEOUT: Duration = Duration::from_secs(60);
+
 async fn handle(
     req: Request<Incoming>,
     conn: &Mutex<ConnState>,
@@ -482,12 +499,24 @@ async fn handle(
         return response(StatusCode::NOT_FOUND, &[], Vec::new(), false);
     }
     let headers: HeaderMap = req.headers().clone();
-    let body = match Limited::new(req.into_body(), MAX_REPLY_BYTES)
-        .collect()
-        .await
+    // No credentials and no authenticated connection: a 401 before any body is read, so a
+    // client that never logs on cannot make the host hold its bodies (the connection closes,
+    // as the body is left unread).
+    if !headers.contains_key(AUTHORIZATION)
+        && !headers.contains_key("WSMANIDENTIFY")
+        && conn.lock().await.session.is_none()
     {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return response(StatusCode::PAYLOAD_TOO_LARGE, &[], Vec::new(), false),
+        let mut r = unauthorized(host);
+        r.headers_mut()
+            .insert(CONNECTION, http::HeaderValue::from_static("close"));
+        return r;
+    }
+    // A body that stops coming is given up, as HTTP.sys gives one up (its EntityBody timer).
+    let read = Limited::new(req.into_body(), MAX_REPLY_BYTES).collect();
+    let body = match tokio::time::timeout(BODY_TIMEOUT, read).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => return response(StatusCode::PAYLOAD_TOO_LARGE, &[], Vec::new(), false),
+        Err(_) => return response(StatusCode::REQUEST_TIMEOUT, &[], Vec::new(), true),
     };
     let mut c = conn.lock().await;
     let header = |name| {
@@ -601,8 +630,9 @@ async fn handle(
                 return response(StatusCode::BAD_REQUEST, &[], Vec::new(), true);
             }
         }
-    } else if basic.is_none() && c.bindings.is_none() && !host.config.allow_unencrypted {
-        // AllowUnencrypted=false: Windows refuses a clear body on an NTLM session.
+    } else if c.bindings.is_none() && !host.config.allow_unencrypted {
+        // AllowUnencrypted=false: Windows refuses a clear body on HTTP, an NTLM session's or
+        // Basic's (MS-WSMV 3.1.4.1.29.1).
         return unauthorized(host);
     } else {
         body.to_vec()
