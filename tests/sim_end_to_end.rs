@@ -593,3 +593,56 @@ async fn the_simulator_holds_nothing_for_strangers_and_stops_whole() {
     assert!(ended.is_ok(), "the connection outlived the simulator");
     assert!(ipmi::execute(&bmc, GetDeviceId).await.is_err());
 }
+
+/// The simulator keeps WS-Enumeration's rules, so a client that loses or reuses a context, or
+/// sends no MessageID, fails here as on Windows: a Pull or Release needs a context it handed
+/// out and has not ended; Release ends one; every request needs a MessageID.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enumeration_contexts_and_message_ids_are_checked() {
+    use winrm_ipmi::wsman::{MessageId, RequestContext, parse_enumeration};
+    let sim = Simulator::builder().hosts(1).start().await.unwrap();
+    let c = admin(&sim, 0);
+    let ctx = RequestContext::new(format!("http://{}/wsman", sim.endpoints()[0]));
+    let uri = winrm_ipmi::wmi::class_uri("root/cimv2", "Win32_OperatingSystem");
+    let opts = EnumerateOptions {
+        optimize: false,
+        ..Default::default()
+    };
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    let open = |req| {
+        let c = &c;
+        async move {
+            let page = parse_enumeration(&c.send(&req).await.unwrap(), &req).unwrap();
+            page.context.unwrap()
+        }
+    };
+    // Never handed out.
+    let pull = ctx.pull(&uri, "uuid:never", 10, MessageId::random());
+    assert!(text(c.send(&pull).await.unwrap()).contains("InvalidEnumerationContext"));
+    // Handed out, released, then pulled: refused.
+    let context = open(ctx.enumerate(&uri, &opts, MessageId::random())).await;
+    let release = ctx.release(&uri, &context, MessageId::random());
+    let reply = c.send(&release).await.unwrap();
+    assert!(
+        text(reply.clone()).contains("ReleaseResponse"),
+        "{}",
+        text(reply)
+    );
+    let pull = ctx.pull(&uri, &context, 10, MessageId::random());
+    assert!(text(c.send(&pull).await.unwrap()).contains("InvalidEnumerationContext"));
+    // Pulled to its end: ended.
+    let context = open(ctx.enumerate(&uri, &opts, MessageId::random())).await;
+    let pull = ctx.pull(&uri, &context, 10, MessageId::random());
+    let page = parse_enumeration(&c.send(&pull).await.unwrap(), &pull).unwrap();
+    assert!(page.context.is_none() && page.items.len() == 1);
+    let again = ctx.pull(&uri, &context, 10, MessageId::random());
+    assert!(text(c.send(&again).await.unwrap()).contains("InvalidEnumerationContext"));
+    // No MessageID.
+    let mut get = ctx.enumerate(&uri, &opts, MessageId::random());
+    let start = get.xml.find("<a:MessageID>").unwrap();
+    let end = get.xml.find("</a:MessageID>").unwrap() + "</a:MessageID>".len();
+    get.xml.replace_range(start..end, "");
+    assert!(text(c.send(&get).await.unwrap()).contains("InvalidMessageInformationHeader"));
+    // The client's enumerate still works end to end (Enumerate, then one Pull).
+    assert_eq!(c.enumerate(&uri, &opts).await.unwrap().len(), 1);
+}

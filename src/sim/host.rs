@@ -11,6 +11,7 @@ use crate::wmi::microsoft_ipmi::{self, RESOURCE_URI};
 use crate::wsman::codes;
 use crate::wsman::server::{
     FaultSpec, IncomingRequest, enumerate_reply, fault_reply, get_reply, instance_xml, pull_reply,
+    release_reply,
 };
 
 use super::{BmcConfig, LanBmc, LanChannelConfig, LanTarget, SimBmc};
@@ -162,7 +163,13 @@ pub struct Host {
     pub(crate) challenges_sent: AtomicU32,
     /// Set by [`Host::go_down`].
     down: AtomicBool,
+    /// Enumeration contexts handed out and not yet ended (oldest first, at most
+    /// [`MAX_OPEN_ENUMERATIONS`]: the oldest is forgotten, as a service expires it).
+    enumerations: std::sync::Mutex<std::collections::VecDeque<String>>,
 }
+
+/// Open enumeration contexts a simulated host keeps.
+const MAX_OPEN_ENUMERATIONS: usize = 1024;
 
 /// The instance name the simulated driver reports.
 pub const INSTANCE_NAME: &str = microsoft_ipmi::DEFAULT_INSTANCE_NAME;
@@ -179,7 +186,20 @@ impl Host {
             ipmi_calls: AtomicU32::new(0),
             challenges_sent: AtomicU32::new(0),
             down: AtomicBool::new(false),
+            enumerations: Default::default(),
             config,
+        }
+    }
+
+    /// Ends the enumeration `context`: whether it was open.
+    fn end_enumeration(&self, context: Option<&str>) -> bool {
+        let mut open = self.enumerations.lock().expect("enumerations lock");
+        match context.and_then(|c| open.iter().position(|o| o == c)) {
+            Some(i) => {
+                open.remove(i);
+                true
+            }
+            None => false,
         }
     }
 
@@ -270,6 +290,24 @@ impl Host {
                 machine,
                 provider: None,
             },
+            SimFault::InvalidEnumerationContext => FaultSpec {
+                code: "Receiver",
+                subcode: "n:InvalidEnumerationContext",
+                reason: "The WS-Management service cannot process the request because the enumeration context supplied in the message is not valid. ",
+                fault_detail: None,
+                wsman_code: codes::WSMAN_INVALID_ENUMERATION_CONTEXT,
+                machine,
+                provider: None,
+            },
+            SimFault::InvalidMessageInformationHeader => FaultSpec {
+                code: "Sender",
+                subcode: "a:InvalidMessageInformationHeader",
+                reason: "The WS-Management service cannot process the request. The request has a missing or invalid MessageID header. ",
+                fault_detail: None,
+                wsman_code: codes::WSMAN_INVALID_MESSAGE_INFORMATION_HEADER,
+                machine,
+                provider: None,
+            },
             SimFault::ActionNotSupported => FaultSpec {
                 code: "Sender",
                 subcode: "a:ActionNotSupported",
@@ -292,8 +330,13 @@ impl Host {
         if self.config.faults.quota_exceeded {
             return self.fault(relates, SimFault::Quota);
         }
+        // WS-Addressing: a reply must relate to a MessageID (MS-WSMV 3.1.4.1.5).
+        if relates.is_none_or(|m| m.trim().is_empty()) {
+            return self.fault(None, SimFault::InvalidMessageInformationHeader);
+        }
         let action = req.action.as_deref().unwrap_or_default();
         let uri = req.resource_uri.as_deref().unwrap_or_default();
+        let context = req.body.as_ref().and_then(|b| b.text("EnumerationContext"));
         let class = uri.rsplit('/').next().unwrap_or_default();
         let is_ipmi = uri.eq_ignore_ascii_case(RESOURCE_URI);
         if is_ipmi && self.config.faults.no_ipmi_driver {
@@ -313,14 +356,31 @@ impl Host {
                         .as_ref()
                         .is_some_and(|b| b.get("OptimizeEnumeration").is_some());
                     let context = (!optimized).then(|| format!("uuid:{}", uuid::Uuid::new_v4()));
+                    if let Some(c) = &context {
+                        let mut open = self.enumerations.lock().expect("enumerations lock");
+                        if open.len() >= MAX_OPEN_ENUMERATIONS {
+                            open.pop_front();
+                        }
+                        open.push_back(c.clone());
+                    }
                     (200, enumerate_reply(relates, &items, context.as_deref()))
                 }
             },
+            // One Pull brings every item and ends the sequence, so it ends the context too.
             "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull" => {
+                if !self.end_enumeration(context) {
+                    return self.fault(relates, SimFault::InvalidEnumerationContext);
+                }
                 match self.instances(uri, class) {
                     None => self.fault(relates, SimFault::InvalidClass),
                     Some(items) => (200, pull_reply(relates, &items)),
                 }
+            }
+            "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Release" => {
+                if !self.end_enumeration(context) {
+                    return self.fault(relates, SimFault::InvalidEnumerationContext);
+                }
+                (200, release_reply(relates))
             }
             "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get" => {
                 match self.instances(uri, class) {
@@ -490,6 +550,8 @@ enum SimFault {
     Quota,
     EnvelopeTooLarge,
     ActionNotSupported,
+    InvalidEnumerationContext,
+    InvalidMessageInformationHeader,
 }
 
 impl PasswordLookup for Host {

@@ -322,6 +322,18 @@ pub fn pull_reply(relates_to: Option<&str>, items: &[String]) -> String {
     out
 }
 
+/// A ReleaseResponse (an empty body).
+pub fn release_reply(relates_to: Option<&str>) -> String {
+    let mut out = String::with_capacity(1024);
+    reply_start(
+        &mut out,
+        "http://schemas.xmlsoap.org/ws/2004/09/enumeration/ReleaseResponse",
+        relates_to,
+    );
+    reply_end(&mut out);
+    out
+}
+
 /// A GetResponse carrying one instance.
 pub fn get_reply(relates_to: Option<&str>, instance: &str) -> String {
     let mut out = String::with_capacity(1024 + instance.len());

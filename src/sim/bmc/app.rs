@@ -28,7 +28,11 @@ impl SimBmc {
 
     pub(super) fn get_channel_info(&self, d: &[u8]) -> Result<Vec<u8>, CompletionCode> {
         let [channel] = exact::<1>(d)?;
-        let channel = channel & 0x0F;
+        // 0Eh is the channel the request came on: in band, the system interface (0Fh).
+        let channel = match channel & 0x0F {
+            0x0E => 0x0F,
+            c => c,
+        };
         // Vendor IANA of IPMI-defined protocols: 7154 = 00 1B F2, least significant first.
         let vendor = [0xF2, 0x1B, 0x00];
         let (medium, protocol, session) = match channel {

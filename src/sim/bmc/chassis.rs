@@ -46,7 +46,17 @@ impl SimBmc {
     pub(super) fn chassis_status(&self, d: &[u8]) -> Result<Vec<u8>, CompletionCode> {
         no_data(d)?;
         let s = self.state();
-        let identify = if s.identify { 0x60 } else { 0x40 };
+        // Byte 3 bits 5:4: 00b off, 01b temporary (timed) on, 10b indefinite on (§28.2).
+        let identify = if s.identify_forced {
+            0x60
+        } else if s
+            .identify_until
+            .is_some_and(|t| std::time::Instant::now() < t)
+        {
+            0x50
+        } else {
+            0x40
+        };
         // Restore policy "previous" (01b); last event: by command after a control.
         Ok(vec![
             0x20 | u8::from(s.power_on),
@@ -73,13 +83,18 @@ impl SimBmc {
         if d.len() > 2 {
             return Err(CompletionCode::RequestDataLengthInvalid);
         }
-        let on = match d {
-            [] => true,
-            [seconds] => *seconds != 0,
-            [_, force] => *force & 1 != 0 || d[0] != 0,
+        // Byte 1: the interval in seconds (0 off; 15 s when absent); byte 2 bit 0: on until
+        // told otherwise, whatever the interval (§28.5).
+        let (seconds, forced) = match d {
+            [] => (15, false),
+            [seconds] => (*seconds, false),
+            [seconds, force] => (*seconds, *force & 1 != 0),
             _ => unreachable!("length checked"),
         };
-        self.state().identify = on;
+        let mut s = self.state();
+        s.identify_forced = forced;
+        s.identify_until = (!forced && seconds != 0)
+            .then(|| std::time::Instant::now() + std::time::Duration::from_secs(seconds.into()));
         Ok(Vec::new())
     }
 

@@ -136,7 +136,9 @@ struct State {
     /// Chassis power, and whether a Chassis Control set it.
     power_on: bool,
     power_commanded: bool,
-    identify: bool,
+    /// Chassis Identify: on for ever (forced), or until an instant (timed).
+    identify_forced: bool,
+    identify_until: Option<std::time::Instant>,
     /// Boot options: set in progress, and the boot flags (parameter 5).
     boot_in_progress: bool,
     boot_flags: [u8; 5],
@@ -212,7 +214,8 @@ impl SimBmc {
                 last_sel_erase: 0x6560_0000,
                 power_on: config.identity.power_on,
                 power_commanded: false,
-                identify: false,
+                identify_forced: false,
+                identify_until: None,
                 boot_in_progress: false,
                 boot_flags: [0; 5],
                 users: chassis::default_users(),
@@ -328,6 +331,33 @@ mod tests {
 
     fn req(netfn: NetFn, cmd: u8, data: &[u8]) -> RawRequest {
         RawRequest::new(netfn, cmd, data.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn identify_is_timed_unless_forced_and_channel_0e_is_the_system_interface() {
+        let bmc = SimBmc::new(BmcConfig::default());
+        let misc = || bmc.handle(&req(NetFn::Chassis, 0x01, &[])).data[2] & 0x70;
+        assert_eq!(misc(), 0x40);
+        for (data, state) in [
+            (&[][..], 0x50),  // 15 s by default: temporary (timed) on
+            (&[10], 0x50),    // timed
+            (&[0], 0x40),     // off
+            (&[0, 1], 0x60),  // forced: indefinite on
+            (&[10, 0], 0x50), // the force bit cleared: timed again
+        ] {
+            assert!(
+                bmc.handle(&req(NetFn::Chassis, 0x04, data))
+                    .completion
+                    .is_success()
+            );
+            assert_eq!(misc(), state, "{data:?}");
+        }
+        // A timed identify ends.
+        bmc.state().identify_until = Some(std::time::Instant::now());
+        assert_eq!(misc(), 0x40);
+        let r = bmc.handle(&req(NetFn::App, 0x42, &[0x0E]));
+        assert!(r.completion.is_success(), "{r:?}");
+        assert_eq!(r.data[0], 0x0F);
     }
 
     #[tokio::test]
