@@ -145,7 +145,7 @@ struct State {
     users: Vec<chassis::SimUser>,
     /// LAN channels as set (from the configuration at start), and set in progress.
     lan: Vec<LanChannelConfig>,
-    lan_in_progress: bool,
+    lan_in_progress: [bool; 16],
     /// Committed System Info strings, parameters 1–7 (index = parameter - 1).
     sysinfo: [SysInfoString; 7],
     /// Writes staged while "set in progress"; `None` when the state is "set complete".
@@ -220,7 +220,7 @@ impl SimBmc {
                 boot_flags: [0; 5],
                 users: chassis::default_users(),
                 lan: config.lan_channels.clone(),
-                lan_in_progress: false,
+                lan_in_progress: [false; 16],
                 sysinfo,
                 staged: None,
             }),
@@ -358,6 +358,15 @@ mod tests {
         let r = bmc.handle(&req(NetFn::App, 0x42, &[0x0E]));
         assert!(r.completion.is_success(), "{r:?}");
         assert_eq!(r.data[0], 0x0F);
+        // LAN set in progress is a channel's own, and a channel that does not exist has none.
+        let set = |ch: u8, v: u8| {
+            bmc.handle(&req(NetFn::Transport, 0x01, &[ch, 0, v]))
+                .completion
+        };
+        assert_eq!(set(5, 1), CompletionCode::InvalidDataField);
+        assert_eq!(set(1, 1), CompletionCode::Normal);
+        assert_eq!(set(1, 1), CompletionCode::CommandSpecific(0x81));
+        assert_eq!(set(1, 0), CompletionCode::Normal);
     }
 
     #[tokio::test]

@@ -61,18 +61,24 @@ impl SimBmc {
             .split_first_chunk::<2>()
             .ok_or(CompletionCode::RequestDataLengthInvalid)?;
         let mut s = self.state();
+        let ch = ch & 0x0F;
+        if !s.lan.iter().any(|c| c.channel == ch) {
+            return Err(CompletionCode::InvalidDataField);
+        }
         if param == 0 {
+            // Set in progress is each channel's own (§23.2, parameter 0).
             let [v] = exact::<1>(value)?;
-            if v & 3 == 1 && s.lan_in_progress {
+            let held = &mut s.lan_in_progress[usize::from(ch)];
+            if v & 3 == 1 && *held {
                 return Err(CompletionCode::CommandSpecific(0x81));
             }
-            s.lan_in_progress = v & 3 == 1;
+            *held = v & 3 == 1;
             return Ok(Vec::new());
         }
         let lan = s
             .lan
             .iter_mut()
-            .find(|c| c.channel == ch & 0x0F)
+            .find(|c| c.channel == ch)
             .ok_or(CompletionCode::InvalidDataField)?;
         let ip = |v: &[u8]| exact::<4>(v).map(Ipv4Addr::from);
         match param {
@@ -102,7 +108,9 @@ impl SimBmc {
         }
         let not_supported = CompletionCode::CommandSpecific(0x80);
         match param {
-            0 => out.push(u8::from(self.state().lan_in_progress)),
+            0 => out.push(u8::from(
+                self.state().lan_in_progress[usize::from(ch & 0x0F)],
+            )),
             // Authentication types: MD5 and straight password supported, MD5 enabled at
             // every privilege level (no NONE, no straight password).
             1 => out.push(0x14),
