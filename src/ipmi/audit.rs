@@ -142,14 +142,8 @@ async fn lan_param<B: Bmc + ?Sized>(
 
 /// Reads every LAN channel's posture and judges it.
 pub async fn audit<B: Bmc + ?Sized>(bmc: &B) -> Result<Audit, B::Error> {
-    audit_channels(bmc, &find_lan_channels(bmc).await?).await
-}
-
-/// [`audit`] of `channels`, known to be LAN channels (a fleet finds them with
-/// [`LanChannelMemo`](super::lan::LanChannelMemo)).
-pub async fn audit_channels<B: Bmc + ?Sized>(bmc: &B, channels: &[u8]) -> Result<Audit, B::Error> {
     let mut audit = Audit::default();
-    for &channel in channels {
+    for channel in find_lan_channels(bmc).await? {
         let (access, _) = channel_access(bmc, channel, true).await?;
         let auth_enabled = lan_param(bmc, channel, 2)
             .await?

@@ -8,7 +8,7 @@ use winrm_ipmi::ipmi::chassis::{
 };
 use winrm_ipmi::ipmi::dcmi::GetPowerReading;
 use winrm_ipmi::ipmi::fru::{self, FruRead};
-use winrm_ipmi::ipmi::lan::{IpAddressSource, LanChannelMemo};
+use winrm_ipmi::ipmi::lan::IpAddressSource;
 use winrm_ipmi::ipmi::lan_set::{self, LanSetting};
 use winrm_ipmi::ipmi::sdr::{CacheOutcome, RecordKind, SdrCache};
 use winrm_ipmi::ipmi::{self, mc, sel, sensor};
@@ -63,8 +63,8 @@ pub enum Catalog {
     ChannelInfo(u8),
     /// `lan set <channel> ...`.
     LanSet(u8, LanSetting),
-    /// `audit`, with the LAN channels of each firmware build seen in this run.
-    Audit(LanChannelMemo),
+    /// `audit`.
+    Audit,
 }
 
 /// `lan set`'s words, as ipmitool takes them.
@@ -242,7 +242,7 @@ impl Catalog {
                     })
                 }
             },
-            Command::Audit => Catalog::Audit(LanChannelMemo::new()),
+            Command::Audit => Catalog::Audit,
             Command::Dcmi {
                 what:
                     DcmiCommand::Power {
@@ -492,10 +492,8 @@ impl Catalog {
                     json: json!({"users": users}),
                 })
             }
-            Catalog::Audit(lan_channels) => {
-                let d = ipmi::execute(bmc, GetDeviceId).await?;
-                let channels = lan_channels.lan_channels(bmc, &d).await?;
-                let a = winrm_ipmi::ipmi::audit::audit_channels(bmc, &channels).await?;
+            Catalog::Audit => {
+                let a = winrm_ipmi::ipmi::audit::audit(bmc).await?;
                 let count = |s| a.findings.iter().filter(|f| f.severity == s).count();
                 use winrm_ipmi::ipmi::audit::Severity;
                 let (high, medium, low) = (
