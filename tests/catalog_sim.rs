@@ -367,3 +367,67 @@ async fn correlate_reads_one_known_channel_when_told() {
     );
     assert_eq!(rows(&hex)[0]["ok"], true);
 }
+
+/// `correlate` and `lan print` scan channels 1-11 once per BMC firmware build; the other BMCs
+/// of the build confirm the channels found. `--full-scan` scans every BMC, and sees a LAN
+/// channel the first BMC of the build did not have.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lan_channels_once_per_build_or_on_every_bmc() {
+    use winrm_ipmi::sim::LanChannelConfig;
+    let cache = ScratchDir::new(
+        "catalog-sim-cache",
+        "lan_channels_once_per_build_or_on_every_bmc",
+    );
+    // Same build (same Device ID); the second also has LAN channel 3.
+    let mut second = HostConfig::numbered(1);
+    second.bmc.lan_channels.push(LanChannelConfig::new(
+        3,
+        std::net::Ipv4Addr::new(192, 168, 7, 9),
+        [0, 0x1a, 2, 0x0c, 0xd, 0xe],
+    ));
+    let sim = Simulator::builder()
+        .host(HostConfig::numbered(0))
+        .host(second)
+        .start()
+        .await
+        .unwrap();
+    let hosts = sim.endpoints();
+    let channels = |extra: &[&str], command: &[&str]| -> Vec<Vec<u64>> {
+        let mut args = vec!["--concurrency", "1", "--output", "json"];
+        args.extend_from_slice(command);
+        args.extend_from_slice(extra);
+        let out = stdout(&ours(&cache, &hosts, &args));
+        out.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let lan = &v["result"]["bmc_lan"];
+                let lan = if lan.is_null() {
+                    &v["result"]["channels"]
+                } else {
+                    lan
+                };
+                lan.as_array()
+                    .unwrap_or_else(|| panic!("{v}"))
+                    .iter()
+                    .map(|c| c["channel"].as_u64().unwrap())
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(channels(&[], &["correlate"]), [vec![1], vec![1]]);
+    assert_eq!(
+        channels(&["--full-scan"], &["correlate"]),
+        [vec![1], vec![1, 3]]
+    );
+    assert_eq!(
+        channels(&["--full-scan"], &["lan", "print"]),
+        [vec![1], vec![1, 3]]
+    );
+    // A channel named, and --full-scan: one or the other.
+    let o = ours(
+        &cache,
+        &hosts,
+        &["correlate", "--channel", "1", "--full-scan"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}

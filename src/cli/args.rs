@@ -159,6 +159,12 @@ pub enum Command {
         /// LAN on a known channel (Dell and most others: 1; HPE iLO: 2).
         #[arg(long, value_name = "N", value_parser = parse_lan_channel)]
         channel: Option<u8>,
+        /// Scan channels 1–11 on every BMC. By default they are scanned once per BMC firmware
+        /// build and the other BMCs of the build only confirm the channels found (10 round
+        /// trips fewer per host), which cannot see a LAN channel that no scanned BMC of the
+        /// build had.
+        #[arg(long, conflicts_with = "channel")]
+        full_scan: bool,
     },
     /// Sensor Data Records: `sdr list|elist [full|compact|event]`, as ipmitool.
     Sdr {
@@ -451,6 +457,10 @@ pub enum LanCommand {
     Print {
         /// Channel (default: every LAN channel found).
         channel: Option<u8>,
+        /// Scan channels 1–11 on every BMC (by default once per BMC firmware build, as
+        /// `correlate --full-scan` explains).
+        #[arg(long, conflicts_with = "channel")]
+        full_scan: bool,
     },
     /// Set one LAN parameter, as ipmitool: `lan set <channel> ipaddr|netmask <a.b.c.d>`,
     /// `defgw ipaddr <a.b.c.d>`, `ipsrc static|dhcp|bios|none`, `vlan id <1-4094>|off`

@@ -284,7 +284,10 @@ async fn run(
         }
         Collector::Lan => {
             let d = ipmi::execute(bmc, GetDeviceId).await?;
-            let channels = exporter.lan_channels.lan_channels(bmc, &d).await?;
+            let channels = exporter
+                .lan_channels
+                .lan_channels(bmc, &d, &client.endpoint())
+                .await?;
             for c in lan::read_lan_configs(bmc, &channels).await? {
                 out.set(
                     "ipmi_bmc_lan_info",

@@ -74,7 +74,7 @@ pub struct Exporter {
     next_id: std::sync::atomic::AtomicU64,
     collections: Semaphore,
     sdr_cache: SdrCache,
-    /// The LAN channels of each firmware build scraped (the `lan` collector).
+    /// The LAN channels of each target, found on its first scrape (the `lan` collector).
     lan_channels: crate::ipmi::lan::LanChannelMemo,
     client_idle: Duration,
     max_targets: usize,
@@ -141,7 +141,7 @@ impl Exporter {
             next_id: std::sync::atomic::AtomicU64::new(0),
             collections: Semaphore::new(DEFAULT_MAX_COLLECTIONS),
             sdr_cache,
-            lan_channels: Default::default(),
+            lan_channels: crate::ipmi::lan::LanChannelMemo::per_host(DEFAULT_MAX_TARGETS),
             client_idle: DEFAULT_CLIENT_IDLE,
             max_targets: DEFAULT_MAX_TARGETS,
             stats: Arc::default(),

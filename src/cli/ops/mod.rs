@@ -33,8 +33,8 @@ pub enum Op {
     McGuid,
     LanPrint {
         channel: Option<u8>,
-        /// The LAN channels of each firmware build seen in this run.
-        lan_channels: LanChannelMemo,
+        /// The LAN channels of each firmware build seen in this run (`None`: `--full-scan`).
+        lan_channels: Option<LanChannelMemo>,
     },
     SysinfoGet(Option<SystemInfoParameter>),
     SysinfoSet(SystemInfoParameter, String),
@@ -42,8 +42,8 @@ pub enum Op {
     Correlate {
         verify: bool,
         channel: Option<u8>,
-        /// The LAN channels of each firmware build seen in this run.
-        lan_channels: LanChannelMemo,
+        /// The LAN channels of each firmware build seen in this run (`None`: `--full-scan`).
+        lan_channels: Option<LanChannelMemo>,
     },
     /// The in-band catalog: sensors, FRU, SEL, chassis, ...
     Catalog(Catalog),
@@ -69,14 +69,14 @@ impl Op {
                 what: McCommand::Guid,
             } => Op::McGuid,
             Command::Lan {
-                what: LanCommand::Print { channel },
+                what: LanCommand::Print { channel, full_scan },
             } => {
                 if let Some(c) = channel {
                     lan::lan_channel_number(c).map_err(|e| e.to_string())?;
                 }
                 Op::LanPrint {
                     channel,
-                    lan_channels: LanChannelMemo::new(),
+                    lan_channels: (!full_scan).then(LanChannelMemo::new),
                 }
             }
             Command::Sysinfo {
@@ -92,10 +92,14 @@ impl Op {
             Command::Sysinfo {
                 what: SysinfoCommand::SetOsName,
             } => Op::SetOsName,
-            Command::Correlate { verify, channel } => Op::Correlate {
+            Command::Correlate {
                 verify,
                 channel,
-                lan_channels: LanChannelMemo::new(),
+                full_scan,
+            } => Op::Correlate {
+                verify,
+                channel,
+                lan_channels: (!full_scan).then(LanChannelMemo::new),
             },
             _ => return Err("this command does not run against hosts".into()),
         })
@@ -173,11 +177,14 @@ impl Op {
             } => {
                 let configs = match channel {
                     Some(c) => vec![lan::read_lan_config(&bmc, *c).await?],
-                    None => {
-                        let d = ipmi::execute(&bmc, GetDeviceId).await?;
-                        let channels = lan_channels.lan_channels(&bmc, &d).await?;
-                        lan::read_lan_configs(&bmc, &channels).await?
-                    }
+                    None => match lan_channels {
+                        Some(memo) => {
+                            let d = ipmi::execute(&bmc, GetDeviceId).await?;
+                            let channels = memo.lan_channels(&bmc, &d, &client.endpoint()).await?;
+                            lan::read_lan_configs(&bmc, &channels).await?
+                        }
+                        None => lan::read_all_lan_configs(&bmc).await?,
+                    },
                 };
                 if configs.is_empty() {
                     return Err(Error::NoBmc {
@@ -313,10 +320,13 @@ impl Op {
                 let guid = ipmi::execute(&bmc, GetSystemGuid).await.ok();
                 let lans = match channel {
                     Some(c) => vec![lan::read_lan_config(&bmc, *c).await?],
-                    None => {
-                        let channels = lan_channels.lan_channels(&bmc, &d).await?;
-                        lan::read_lan_configs(&bmc, &channels).await?
-                    }
+                    None => match lan_channels {
+                        Some(memo) => {
+                            let channels = memo.lan_channels(&bmc, &d, &client.endpoint()).await?;
+                            lan::read_lan_configs(&bmc, &channels).await?
+                        }
+                        None => lan::read_all_lan_configs(&bmc).await?,
+                    },
                 };
                 let ip = lans
                     .iter()

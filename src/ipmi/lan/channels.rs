@@ -70,10 +70,23 @@ const MAX_MEMO_BUILDS: usize = 4096;
 /// A BMC of a remembered build that lacks one of its channels is scanned in full (every
 /// time), and the remembered list stays as it was; a BMC with more channels than remembered
 /// replaces it. What this cannot see: a BMC of a remembered build with a LAN channel that no
-/// scanned BMC of the build had. Where that matters, scan each host ([`find_lan_channels`]).
-#[derive(Default)]
+/// scanned BMC of the build had. Where that matters, scan each host ([`find_lan_channels`]),
+/// or remember per host ([`LanChannelMemo::per_host`]: each host is scanned once, for a
+/// process that reads the same hosts again and again, as the exporter does).
 pub struct LanChannelMemo {
     builds: std::sync::Mutex<std::collections::HashMap<FirmwareBuild, Vec<u8>>>,
+    per_host: bool,
+    capacity: usize,
+}
+
+impl Default for LanChannelMemo {
+    fn default() -> Self {
+        LanChannelMemo {
+            builds: Default::default(),
+            per_host: false,
+            capacity: MAX_MEMO_BUILDS,
+        }
+    }
 }
 
 impl fmt::Debug for LanChannelMemo {
@@ -85,9 +98,11 @@ impl fmt::Debug for LanChannelMemo {
     }
 }
 
-/// A BMC firmware build, as Get Device ID identifies it.
+/// A BMC firmware build, as Get Device ID identifies it (and the host, when remembered per
+/// host).
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct FirmwareBuild {
+    host: Option<String>,
     device_id: u8,
     device_revision: u8,
     provides_device_sdrs: bool,
@@ -100,9 +115,10 @@ struct FirmwareBuild {
 }
 
 impl FirmwareBuild {
-    fn of(d: &DeviceId) -> Self {
+    fn of(d: &DeviceId, host: Option<&str>) -> Self {
         let s = &d.additional_support;
         FirmwareBuild {
+            host: host.map(str::to_ascii_lowercase),
             device_id: d.device_id,
             device_revision: d.device_revision,
             provides_device_sdrs: d.provides_device_sdrs,
@@ -126,20 +142,32 @@ impl FirmwareBuild {
 }
 
 impl LanChannelMemo {
-    /// An empty memo (one per run, shared by every host).
+    /// An empty memo (one per run, shared by every host), per firmware build.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The LAN channels of `bmc`, whose Get Device ID answer is `device`: the remembered list
-    /// for its build once each channel on it is confirmed, else a full scan (remembered when
-    /// it is definitive and not empty).
+    /// An empty memo that remembers each host's own channels (and its build: a firmware
+    /// update is scanned again), for up to `capacity` hosts; hosts beyond are scanned each
+    /// time.
+    pub fn per_host(capacity: usize) -> Self {
+        LanChannelMemo {
+            per_host: true,
+            capacity,
+            ..Self::default()
+        }
+    }
+
+    /// The LAN channels of `bmc` (at `host`), whose Get Device ID answer is `device`: the
+    /// remembered list for its build (or host) once each channel on it is confirmed, else a
+    /// full scan (remembered when it is definitive and not empty).
     pub async fn lan_channels<B: Bmc + ?Sized>(
         &self,
         bmc: &B,
         device: &DeviceId,
+        host: &str,
     ) -> Result<Vec<u8>, B::Error> {
-        let build = FirmwareBuild::of(device);
+        let build = FirmwareBuild::of(device, self.per_host.then_some(host));
         let known = self.builds.lock().ok().and_then(|b| b.get(&build).cloned());
         if let Some(channels) = known {
             let mut confirmed = true;
@@ -162,7 +190,7 @@ impl LanChannelMemo {
             && !scan.channels.is_empty()
             && let Ok(mut builds) = self.builds.lock()
         {
-            let room = builds.len() < MAX_MEMO_BUILDS;
+            let room = builds.len() < self.capacity;
             match builds.get_mut(&build) {
                 // A BMC with fewer channels than remembered keeps being scanned in full; the
                 // list the others confirm is never cut down to its. More channels replace it.
@@ -211,7 +239,7 @@ mod tests {
         let d = execute(&bmc.inner, crate::ipmi::app::GetDeviceId)
             .await
             .unwrap();
-        let channels = memo.lan_channels(bmc, &d).await.unwrap();
+        let channels = memo.lan_channels(bmc, &d, "h").await.unwrap();
         (channels, bmc.count(NetFn::App, 0x42))
     }
 
@@ -238,11 +266,36 @@ mod tests {
         // The configurations read from the confirmed channels are those of a full read.
         let bmc = two_lan_bmc();
         let d = execute(&bmc, crate::ipmi::app::GetDeviceId).await.unwrap();
-        let channels = memo.lan_channels(&bmc, &d).await.unwrap();
+        let channels = memo.lan_channels(&bmc, &d, "h").await.unwrap();
         assert_eq!(
             read_lan_configs(&bmc, &channels).await.unwrap(),
             read_all_lan_configs(&bmc).await.unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn per_host_each_host_is_scanned_once() {
+        let memo = LanChannelMemo::per_host(2);
+        let d = execute(&two_lan_bmc(), crate::ipmi::app::GetDeviceId)
+            .await
+            .unwrap();
+        let ask = |host: &'static str| {
+            let memo = &memo;
+            let d = d.clone();
+            async move {
+                let bmc = Recording::new(two_lan_bmc());
+                let channels = memo.lan_channels(&bmc, &d, host).await.unwrap();
+                (channels, bmc.count(NetFn::App, 0x42))
+            }
+        };
+        // Same build, other hosts: each scanned once, then confirmed.
+        assert_eq!(ask("a").await, (vec![1, 3], 11));
+        assert_eq!(ask("b").await, (vec![1, 3], 11));
+        assert_eq!(ask("A").await, (vec![1, 3], 2));
+        assert_eq!(ask("b").await, (vec![1, 3], 2));
+        // Beyond the capacity: scanned each time.
+        assert_eq!(ask("c").await, (vec![1, 3], 11));
+        assert_eq!(ask("c").await, (vec![1, 3], 11));
     }
 
     #[tokio::test]
