@@ -299,7 +299,7 @@ async fn audit_finds_the_weaknesses_ipmi_sim_is_configured_with() {
 }
 
 /// `fru print` of every device goes past one it cannot decode (a blank EEPROM: header version
-/// FFh) and one whose locator it does not support (modifier FFh), as ipmitool does: the same
+/// FFh, the builtin FRU 0 or a locator's) and one whose locator it does not support (modifier FFh), as ipmitool does: the same
 /// standard output, the error on standard error, and the devices after them printed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fru_print_goes_past_a_device_it_cannot_decode() {
@@ -329,6 +329,8 @@ async fn fru_print_goes_past_a_device_it_cannot_decode() {
     let devices = v["result"]["devices"].as_array().unwrap();
     let ids: Vec<u64> = devices.iter().map(|d| d["id"].as_u64().unwrap()).collect();
     assert_eq!(ids, [0, 1, 2, 3, 1]);
+    assert!(devices[0]["error"].as_str().unwrap().contains("0xff"));
+    assert!(devices[1]["fru"].is_object());
     assert!(devices[2]["error"].as_str().unwrap().contains("0xff"));
     assert_eq!(devices[3]["unsupported"]["device_type_modifier"], 255);
 }

@@ -338,6 +338,19 @@ fn bad_arguments_are_refused_before_any_traffic() {
             ],
             "with exactly one -H",
         ),
+        // The exporter's command-line module is used on any target.
+        (
+            vec![
+                "-U",
+                "a",
+                "--spn",
+                "HTTP/server01",
+                "exporter",
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            "--spn names one host's service principal",
+        ),
     ] {
         let (code, _, err) = run(&args);
         assert_eq!(code, 2, "{args:?}: {err}");

@@ -131,6 +131,12 @@ fn exporter(
     let scheme = if web.is_tls() { "https" } else { "http" };
     let modules = match config {
         Some(path) => exporter::config::load(path),
+        // The command-line module may be used on any target: one service principal cannot
+        // be every target's (a module file's `spn` goes with an `allowed_targets` of one host).
+        None if g.spn.is_some() => Err(
+            "--spn names one host's service principal: the exporter's targets each get HTTP/<target> (a module in --config can pin one host)"
+                .to_string(),
+        ),
         None => fleet::client_factory_with(g, |b| b.idle_limit(exporter::CONNECTION_IDLE))
             .map(|f| vec![Module::new("default", f)]),
     };

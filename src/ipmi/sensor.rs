@@ -342,8 +342,12 @@ pub async fn read_all<B: Bmc + ?Sized>(
             Answer::NotPresent | Answer::Refused(_) | Answer::Short(_) => None,
         };
         let mut record = std::borrow::Cow::Borrowed(s);
+        // Only an analog threshold sensor has a value to convert (ipmitool's
+        // sdr_sensor_has_analog_reading): a discrete one keeps its reading as it is.
         if let (Some(rd), Some(c)) = (reading, s.conversion)
             && c.is_non_linear()
+            && s.is_threshold()
+            && s.is_analog()
             && rd.scanning
             && !rd.unavailable
         {
@@ -483,12 +487,27 @@ mod tests {
     #[tokio::test]
     async fn a_non_linear_sensor_is_converted_with_its_reading_factors() {
         let records = [full(4, 0x70, 2), full(5, 0x70, 2)];
-        let sensors = read_all(&Bmc1, &records, false).await.unwrap();
-        // 3 x 20 with the BMC's factors, not 2 x 20 with the record's.
+        let sensors = read_all(&Bmc1, &records, false).await.unwrap(); // 3 x 20 with the BMC's factors, not 2 x 20 with the record's.
         assert_eq!(sensors[0].value, Some(60.0));
         // Factors refused: no analog value to show, as ipmitool shows none.
         assert!(!sensors[1].reading_valid());
         assert_eq!(sensors[1].value, None);
+    }
+
+    #[cfg(feature = "sim")]
+    #[tokio::test]
+    async fn reading_factors_only_for_an_analog_threshold_sensor() {
+        // A discrete sensor, or one with discrete units, has no value to convert: no factors
+        // asked, its reading kept (sensor 5's factors would be refused).
+        for (at, value) in [(13usize, 0x6F), (20, 0xC0)] {
+            let mut raw = full(5, 0x70, 2).raw.clone();
+            raw[at] = value;
+            let record = SdrRecord::parse(raw).unwrap();
+            let bmc = crate::ipmi::test_support::Recording::new(Bmc1);
+            let s = read_all(&bmc, &[record], false).await.unwrap();
+            assert!(s[0].reading_valid(), "byte {at}");
+            assert_eq!(bmc.count(NetFn::SensorEvent, 0x23), 0, "byte {at}");
+        }
     }
 
     #[test]

@@ -582,30 +582,16 @@ fn done(line: &str, json: serde_json::Value) -> HostOutput {
 async fn fru_print(bmc: &IpmiBmc, id: Option<u8>, cache: &SdrCache) -> Result<HostOutput, Error> {
     let mut out = String::new();
     let mut all = Vec::new();
-    let one = |out: &mut String, r: FruRead, all: &mut Vec<serde_json::Value>, id: u8| match r {
-        FruRead::Ok(f) => {
-            text::fru(out, &f);
-            all.push(json!({"id": id, "fru": f}));
-        }
-        FruRead::NotPresent(code) => {
-            out.push_str(&format!(
-                " Device not present ({})\n",
-                crate::cli::render::completion_text(code)
-            ));
-            all.push(json!({"id": id, "present": false}));
-        }
-    };
     match id {
         Some(id) => {
             let r = fru::read_fru(bmc, id).await?;
-            one(&mut out, r, &mut all, id);
+            fru_device(&mut out, &mut all, id, r);
         }
         None => {
             out.push_str("FRU Device Description : Builtin FRU Device (ID 0)\n");
             let device = ipmi::execute(bmc, GetDeviceId).await?;
             if device.additional_support.fru_inventory {
-                let r = fru::read_fru(bmc, 0).await?;
-                one(&mut out, r, &mut all, 0);
+                fru_device_of_many(bmc, &mut out, &mut all, 0).await?;
                 out.push('\n');
             }
             let (records, _) = cache.records(bmc).await?;
@@ -631,17 +617,7 @@ async fn fru_print(bmc: &IpmiBmc, id: Option<u8>, cache: &SdrCache) -> Result<Ho
                     }}));
                     continue;
                 }
-                match fru::read_fru(bmc, l.device_id).await {
-                    Ok(r) => one(&mut out, r, &mut all, l.device_id),
-                    // One device that does not decode (a blank EEPROM, a refused read) is
-                    // that device's error, on standard error as ipmitool has it; the others
-                    // are still printed. A failure of the connection ends the listing.
-                    Err(e @ Error::Ipmi { .. }) => {
-                        tracing::warn!(device = l.device_id, error = %e, "FRU device not read");
-                        all.push(json!({"id": l.device_id, "error": e.to_string()}));
-                    }
-                    Err(e) => return Err(e),
-                }
+                fru_device_of_many(bmc, &mut out, &mut all, l.device_id).await?;
                 out.push('\n');
             }
         }
@@ -652,6 +628,43 @@ async fn fru_print(bmc: &IpmiBmc, id: Option<u8>, cache: &SdrCache) -> Result<Ho
         columns: vec![("fru_devices", all.len().to_string())],
         json: json!({"devices": all}),
     })
+}
+
+/// One FRU device's text and JSON.
+fn fru_device(out: &mut String, all: &mut Vec<serde_json::Value>, id: u8, r: FruRead) {
+    match r {
+        FruRead::Ok(f) => {
+            text::fru(out, &f);
+            all.push(json!({"id": id, "fru": f}));
+        }
+        FruRead::NotPresent(code) => {
+            out.push_str(&format!(
+                " Device not present ({})\n",
+                crate::cli::render::completion_text(code)
+            ));
+            all.push(json!({"id": id, "present": false}));
+        }
+    }
+}
+
+/// One device of `fru print`'s list: one that does not decode (a blank EEPROM, a refused
+/// read) is that device's error, on standard error as ipmitool has it, and the others are
+/// still printed; a failure of the connection ends the listing.
+async fn fru_device_of_many(
+    bmc: &IpmiBmc,
+    out: &mut String,
+    all: &mut Vec<serde_json::Value>,
+    id: u8,
+) -> Result<(), Error> {
+    match fru::read_fru(bmc, id).await {
+        Ok(r) => fru_device(out, all, id, r),
+        Err(e @ Error::Ipmi { .. }) => {
+            tracing::warn!(device = id, error = %e, "FRU device not read");
+            all.push(json!({"id": id, "error": e.to_string()}));
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }
 
 /// Text, JSON and table columns for a list of sensors: the table shows how many sensors and
