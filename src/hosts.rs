@@ -229,28 +229,32 @@ mod tests {
 
     #[test]
     fn flags_files_comments_and_duplicates() {
-        let dir = std::env::temp_dir().join(format!("winrm-ipmi-hosts-{}", std::process::id()));
+        // Removed when dropped, a failed assertion included.
+        let scratch = tempfile::Builder::new()
+            .prefix("winrm-ipmi-hosts-")
+            .tempdir()
+            .unwrap();
+        let file = scratch.path().join("hosts.txt");
         std::fs::write(
-            &dir,
+            &file,
             "# fleet\nweb01\n\nweb02:5986  # https\nweb01\n[fe80::1]:5985\n",
         )
         .unwrap();
         let mut list = HostList::new();
         list.add("db01");
         list.add("web02:5986");
-        list.add_file(&dir).unwrap();
+        list.add_file(&file).unwrap();
         assert_eq!(
             list.into_vec(),
             ["db01", "web02:5986", "web01", "[fe80::1]:5985"]
         );
-        std::fs::write(&dir, "a b\n").unwrap();
+        std::fs::write(&file, "a b\n").unwrap();
         assert!(
             HostList::new()
-                .add_file(&dir)
+                .add_file(&file)
                 .unwrap_err()
                 .to_string()
                 .contains(":1: one host per line")
         );
-        let _ = std::fs::remove_file(&dir);
     }
 }

@@ -482,8 +482,12 @@ mod tests {
 
     #[test]
     fn modules_load_with_their_settings_and_defaults() {
-        let dir = std::env::temp_dir().join(format!("winrm-ipmi-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        // Removed when dropped, a failed assertion included.
+        let scratch = tempfile::Builder::new()
+            .prefix("winrm-ipmi-config-")
+            .tempdir()
+            .unwrap();
+        let dir = scratch.path().to_path_buf();
         let pw = dir.join("password");
         std::fs::write(&pw, "S3cret-from-file\nignored\n").unwrap();
         let cfg = dir.join("exporter.yml");
@@ -517,7 +521,6 @@ mod tests {
             debug.contains("lean") && !debug.contains("S3cret"),
             "{debug}"
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

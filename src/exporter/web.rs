@@ -224,8 +224,12 @@ mod tests {
 
     #[tokio::test]
     async fn users_are_checked_against_their_bcrypt_hashes() {
-        let dir = std::env::temp_dir().join(format!("winrm-ipmi-web-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        // Removed when dropped, a failed assertion included.
+        let scratch = tempfile::Builder::new()
+            .prefix("winrm-ipmi-web-")
+            .tempdir()
+            .unwrap();
+        let dir = scratch.path().to_path_buf();
         let path = dir.join("web.yml");
         // The hash of "s3cret", cost 4, made by libxcrypt (an independent implementation:
         // perl -e 'print crypt("s3cret", "\$2b\$04\$abcdefghijklmnopqrstuu")').
@@ -296,6 +300,5 @@ mod tests {
         let expected = dir.join("exporter.crt");
         assert!(e.contains(&expected.display().to_string()), "{e}");
         assert!(WebConfig::default().check(None).await == Access::Allowed);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -372,9 +372,12 @@ mod tests {
 
     #[test]
     fn the_directory_keeps_the_newest_files() {
-        let dir = std::env::temp_dir().join(format!("winrm-ipmi-sdr-prune-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        // Removed when dropped, a failed assertion included.
+        let scratch = tempfile::Builder::new()
+            .prefix("winrm-ipmi-sdr-prune-")
+            .tempdir()
+            .unwrap();
+        let dir = scratch.path().to_path_buf();
         let t0 = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
         for n in 0..5u64 {
             let path = dir.join(format!("{n}.sdr"));
@@ -390,7 +393,6 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(left, ["2.sdr", "3.sdr", "4.sdr", "not-a-repository.txt"]);
     }
 
