@@ -154,9 +154,9 @@ pub enum Command {
         /// specifications and vendors use; a mismatch is flagged (exit status 1).
         #[arg(long)]
         verify: bool,
-        /// Read only this LAN channel (as `lan print N`), instead of scanning channels 1–11 for
-        /// every LAN channel: 10 round trips fewer per host, for fleets whose BMCs have their
-        /// LAN on a known channel (Dell and most others: 1; HPE iLO: 2).
+        /// Read only this LAN channel (as `lan print N`), instead of every LAN channel found,
+        /// for fleets whose BMCs have their LAN on a known channel (Dell and most others: 1;
+        /// HPE iLO: 2).
         #[arg(long, value_name = "N", value_parser = parse_lan_channel)]
         channel: Option<u8>,
         /// Scan channels 1–11 on every BMC. By default they are scanned once per BMC firmware
