@@ -77,7 +77,7 @@ WINRM_PASSWORD='Sim-Passw0rd!' /usr/bin/time -f "%e %M" -o "$dir/time" \
   target/release/winrm-ipmi --hosts "$dir/fleet.txt" -U Administrator --concurrency 128 \
   correlate --channel 1 --output json > "$dir/out.jsonl" 2> "$dir/err"
 read -r wall rss < "$dir/time"
-echo "correlate --channel 1 (no channel scan): $(grep -c '"ok":true' "$dir/out.jsonl") of $hosts hosts ok in $wall s wall; client peak RSS $((rss / 1024)) MiB"
+echo "correlate --channel 1 (the channel named): $(grep -c '"ok":true' "$dir/out.jsonl") of $hosts hosts ok in $wall s wall; client peak RSS $((rss / 1024)) MiB"
 
 echo "== 4. Kerberos vs NTLM, client CPU, everything pinned to vCPU 0"
 if [ -x /usr/sbin/krb5kdc ]; then
