@@ -158,6 +158,7 @@ impl Exporter {
     /// (and pays a handshake when scraped again).
     pub fn with_max_targets(mut self, n: usize) -> Self {
         self.max_targets = n.max(1);
+        self.lan_channels = crate::ipmi::lan::LanChannelMemo::per_host(self.max_targets);
         self
     }
 

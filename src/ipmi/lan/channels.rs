@@ -51,7 +51,7 @@ pub(super) fn is_lan(medium: &ChannelMediumType) -> bool {
     )
 }
 
-/// Most firmware builds a [`LanChannelMemo`] remembers; later builds are scanned every time.
+/// Most firmware builds a [`LanChannelMemo`] remembers (the least recently used goes first).
 const MAX_MEMO_BUILDS: usize = 4096;
 
 /// The LAN channels of each BMC firmware build, learnt on the first BMC running it and checked
@@ -74,15 +74,36 @@ const MAX_MEMO_BUILDS: usize = 4096;
 /// or remember per host ([`LanChannelMemo::per_host`]: each host is scanned once, for a
 /// process that reads the same hosts again and again, as the exporter does).
 pub struct LanChannelMemo {
-    builds: std::sync::Mutex<std::collections::HashMap<FirmwareBuild, Vec<u8>>>,
+    entries: std::sync::Mutex<Entries>,
     per_host: bool,
     capacity: usize,
+}
+
+/// What a memo remembers, by build or by host, and a clock for the least recently used.
+#[derive(Default)]
+struct Entries {
+    map: std::collections::HashMap<Key, Remembered>,
+    clock: u64,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Build(FirmwareBuild),
+    /// The host, lower-cased.
+    Host(String),
+}
+
+struct Remembered {
+    /// The build the channels were found on (a host's firmware update is scanned again).
+    build: FirmwareBuild,
+    channels: Vec<u8>,
+    used: u64,
 }
 
 impl Default for LanChannelMemo {
     fn default() -> Self {
         LanChannelMemo {
-            builds: Default::default(),
+            entries: Default::default(),
             per_host: false,
             capacity: MAX_MEMO_BUILDS,
         }
@@ -91,18 +112,17 @@ impl Default for LanChannelMemo {
 
 impl fmt::Debug for LanChannelMemo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let builds = self.builds.lock().map_or(0, |b| b.len());
+        let entries = self.entries.lock().map_or(0, |e| e.map.len());
         f.debug_struct("LanChannelMemo")
-            .field("builds", &builds)
+            .field("entries", &entries)
+            .field("per_host", &self.per_host)
             .finish()
     }
 }
 
-/// A BMC firmware build, as Get Device ID identifies it (and the host, when remembered per
-/// host).
+/// A BMC firmware build, as Get Device ID identifies it.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct FirmwareBuild {
-    host: Option<String>,
     device_id: u8,
     device_revision: u8,
     provides_device_sdrs: bool,
@@ -115,10 +135,9 @@ struct FirmwareBuild {
 }
 
 impl FirmwareBuild {
-    fn of(d: &DeviceId, host: Option<&str>) -> Self {
+    fn of(d: &DeviceId) -> Self {
         let s = &d.additional_support;
         FirmwareBuild {
-            host: host.map(str::to_ascii_lowercase),
             device_id: d.device_id,
             device_revision: d.device_revision,
             provides_device_sdrs: d.provides_device_sdrs,
@@ -147,13 +166,14 @@ impl LanChannelMemo {
         Self::default()
     }
 
-    /// An empty memo that remembers each host's own channels (and its build: a firmware
-    /// update is scanned again), for up to `capacity` hosts; hosts beyond are scanned each
-    /// time.
+    /// An empty memo that remembers each host's own channels, for a process that reads the
+    /// same hosts again and again: each host is scanned once, and again after a firmware
+    /// update or when a remembered channel is gone (its new list replaces the old). It keeps
+    /// `capacity` hosts, the least recently used going first.
     pub fn per_host(capacity: usize) -> Self {
         LanChannelMemo {
             per_host: true,
-            capacity,
+            capacity: capacity.max(1),
             ..Self::default()
         }
     }
@@ -167,8 +187,20 @@ impl LanChannelMemo {
         device: &DeviceId,
         host: &str,
     ) -> Result<Vec<u8>, B::Error> {
-        let build = FirmwareBuild::of(device, self.per_host.then_some(host));
-        let known = self.builds.lock().ok().and_then(|b| b.get(&build).cloned());
+        let build = FirmwareBuild::of(device);
+        let key = if self.per_host {
+            Key::Host(host.to_ascii_lowercase())
+        } else {
+            Key::Build(build.clone())
+        };
+        let known = self.entries.lock().ok().and_then(|mut e| {
+            e.clock += 1;
+            let now = e.clock;
+            e.map.get_mut(&key).filter(|r| r.build == build).map(|r| {
+                r.used = now;
+                r.channels.clone()
+            })
+        });
         if let Some(channels) = known {
             let mut confirmed = true;
             for &number in &channels {
@@ -188,20 +220,44 @@ impl LanChannelMemo {
         let scan = scan_channels(bmc).await?;
         if scan.definitive
             && !scan.channels.is_empty()
-            && let Ok(mut builds) = self.builds.lock()
+            && let Ok(mut e) = self.entries.lock()
         {
-            let room = builds.len() < self.capacity;
-            match builds.get_mut(&build) {
-                // A BMC with fewer channels than remembered keeps being scanned in full; the
-                // list the others confirm is never cut down to its. More channels replace it.
-                Some(known) if known.iter().all(|c| scan.channels.contains(c)) => {
-                    known.clone_from(&scan.channels);
+            e.clock += 1;
+            let now = e.clock;
+            let per_host = self.per_host;
+            match e.map.get_mut(&key) {
+                // Per build: a BMC with fewer channels than remembered keeps being scanned in
+                // full, and the list the others confirm is never cut down to its; more
+                // channels replace it. Per host: the host's own new list replaces its old one.
+                Some(r)
+                    if per_host
+                        || r.build != build
+                        || r.channels.iter().all(|c| scan.channels.contains(c)) =>
+                {
+                    r.build = build;
+                    r.channels.clone_from(&scan.channels);
+                    r.used = now;
                 }
                 Some(_) => {}
-                None if room => {
-                    builds.insert(build, scan.channels.clone());
+                None => {
+                    if e.map.len() >= self.capacity
+                        && let Some(oldest) = e
+                            .map
+                            .iter()
+                            .min_by_key(|(_, r)| r.used)
+                            .map(|(k, _)| k.clone())
+                    {
+                        e.map.remove(&oldest);
+                    }
+                    e.map.insert(
+                        key,
+                        Remembered {
+                            build,
+                            channels: scan.channels.clone(),
+                            used: now,
+                        },
+                    );
                 }
-                None => {}
             }
         }
         Ok(scan.channels)
@@ -276,26 +332,40 @@ mod tests {
     #[tokio::test]
     async fn per_host_each_host_is_scanned_once() {
         let memo = LanChannelMemo::per_host(2);
-        let d = execute(&two_lan_bmc(), crate::ipmi::app::GetDeviceId)
-            .await
-            .unwrap();
-        let ask = |host: &'static str| {
+        let ask = |host: &'static str, config: BmcConfig| {
             let memo = &memo;
-            let d = d.clone();
             async move {
-                let bmc = Recording::new(two_lan_bmc());
+                let bmc = Recording::new(SimBmc::new(config));
+                let d = execute(&bmc.inner, crate::ipmi::app::GetDeviceId)
+                    .await
+                    .unwrap();
                 let channels = memo.lan_channels(&bmc, &d, host).await.unwrap();
                 (channels, bmc.count(NetFn::App, 0x42))
             }
         };
+        let two = || two_lan_bmc().config().clone();
         // Same build, other hosts: each scanned once, then confirmed.
-        assert_eq!(ask("a").await, (vec![1, 3], 11));
-        assert_eq!(ask("b").await, (vec![1, 3], 11));
-        assert_eq!(ask("A").await, (vec![1, 3], 2));
-        assert_eq!(ask("b").await, (vec![1, 3], 2));
-        // Beyond the capacity: scanned each time.
-        assert_eq!(ask("c").await, (vec![1, 3], 11));
-        assert_eq!(ask("c").await, (vec![1, 3], 11));
+        assert_eq!(ask("a", two()).await, (vec![1, 3], 11));
+        assert_eq!(ask("b", two()).await, (vec![1, 3], 11));
+        assert_eq!(ask("A", two()).await, (vec![1, 3], 2));
+        assert_eq!(ask("b", two()).await, (vec![1, 3], 2));
+        // A host that lost a channel: scanned once, and its new list replaces the old one.
+        assert_eq!(ask("b", BmcConfig::default()).await, (vec![1], 2 + 11));
+        assert_eq!(ask("b", BmcConfig::default()).await, (vec![1], 1));
+        // A firmware update: scanned once, in place of the old entry.
+        let mut updated = two();
+        updated.identity.firmware_minor_bcd = 0x81;
+        assert_eq!(ask("b", updated.clone()).await, (vec![1, 3], 11));
+        assert_eq!(ask("b", updated.clone()).await, (vec![1, 3], 2));
+        // Full: the least recently used host ("a") goes; the newcomer is remembered.
+        assert_eq!(ask("c", two()).await, (vec![1, 3], 11));
+        assert_eq!(ask("c", two()).await, (vec![1, 3], 2));
+        assert_eq!(ask("b", updated).await, (vec![1, 3], 2));
+        assert_eq!(ask("a", two()).await, (vec![1, 3], 11));
+        assert_eq!(
+            format!("{memo:?}"),
+            "LanChannelMemo { entries: 2, per_host: true }"
+        );
     }
 
     #[tokio::test]
@@ -354,7 +424,10 @@ mod tests {
             }));
             assert_eq!(memo_channels(&memo, &none).await, (vec![], 11));
         }
-        assert_eq!(format!("{memo:?}"), "LanChannelMemo { builds: 0 }");
+        assert_eq!(
+            format!("{memo:?}"),
+            "LanChannelMemo { entries: 0, per_host: false }"
+        );
     }
 
     #[tokio::test]
