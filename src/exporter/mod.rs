@@ -20,6 +20,7 @@ mod interpret;
 mod interpret_tables;
 mod server;
 mod stats;
+mod targets;
 pub mod web;
 
 use std::collections::HashMap;
@@ -30,8 +31,9 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use tokio::sync::Semaphore;
 
-pub use config::{Collector, Module, TargetFilter};
+pub use config::{Collector, Module};
 pub use server::{serve, serve_with};
+pub use targets::TargetFilter;
 pub use web::WebConfig;
 
 use crate::Client;
