@@ -4,19 +4,8 @@
 
 use std::fmt::Write;
 
-use winrm_ipmi::ipmi::sdr::{SdrRecord, nan};
+use winrm_ipmi::ipmi::sdr::{SdrRecord, format_reading, nan};
 use winrm_ipmi::ipmi::sensor::{Sensor, asserted_states};
-
-/// `%.*f` with no decimals for a whole number, else `precision`; a NaN as glibc writes it.
-fn analog(value: f64, precision: usize) -> String {
-    if value.is_nan() {
-        nan(value).to_string()
-    } else if value == (value as i32) as f64 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.precision$}")
-    }
-}
 
 /// `%.3f`, a NaN as glibc writes it.
 fn fixed3(value: f64) -> String {
@@ -31,8 +20,8 @@ fn fixed3(value: f64) -> String {
 fn list_value(s: &Sensor) -> String {
     if s.reading_valid() {
         match s.value {
-            Some(v) => format!("{} {}", analog(v, 2), s.unit),
-            None if s.has_analog() => format!("{} {}", analog(0.0, 2), s.unit),
+            Some(v) => format!("{} {}", format_reading(v), s.unit),
+            None if s.has_analog() => format!("{} {}", format_reading(0.0), s.unit),
             // Debian's ipmitool prints the first state byte here (its 0105 patch).
             None => format!("0x{:02x}", s.data2_data3().0),
         }
@@ -92,7 +81,7 @@ pub fn sdr_elist_line(out: &mut String, s: &Sensor) {
         return;
     }
     if s.threshold && s.has_analog() {
-        let mut value = format!("{} {}", analog(s.value.unwrap_or(0.0), 2), s.unit);
+        let mut value = format!("{} {}", format_reading(s.value.unwrap_or(0.0)), s.unit);
         value.truncate(15);
         let _ = writeln!(out, "{value}");
         return;
@@ -103,7 +92,7 @@ pub fn sdr_elist_line(out: &mut String, s: &Sensor) {
     let mut line = String::new();
     let mut header = "";
     if s.has_analog() {
-        let _ = write!(line, "{} {}", analog(s.value.unwrap_or(0.0), 2), s.unit);
+        let _ = write!(line, "{} {}", format_reading(s.value.unwrap_or(0.0)), s.unit);
         header = ", ";
     }
     let (data2, data3) = s.data2_data3();
