@@ -92,7 +92,12 @@ pub fn sdr_elist_line(out: &mut String, s: &Sensor) {
     let mut line = String::new();
     let mut header = "";
     if s.has_analog() {
-        let _ = write!(line, "{} {}", format_reading(s.value.unwrap_or(0.0)), s.unit);
+        let _ = write!(
+            line,
+            "{} {}",
+            format_reading(s.value.unwrap_or(0.0)),
+            s.unit
+        );
         header = ", ";
     }
     let (data2, data3) = s.data2_data3();

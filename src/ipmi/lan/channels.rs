@@ -44,11 +44,22 @@ async fn scan_channels<B: Bmc + ?Sized>(bmc: &B) -> Result<Scan, B::Error> {
     Ok(scan)
 }
 
-pub(super) fn is_lan(medium: &ChannelMediumType) -> bool {
+fn is_lan(medium: &ChannelMediumType) -> bool {
     matches!(
         medium,
         ChannelMediumType::Lan802_3 | ChannelMediumType::OtherLan
     )
+}
+
+/// Whether Get Channel Info says `channel` is a LAN channel (a refusal: it is not).
+pub(super) async fn is_lan_channel<B: Bmc + ?Sized>(
+    bmc: &B,
+    channel: Channel,
+) -> Result<bool, B::Error> {
+    Ok(matches!(
+        try_execute(bmc, GetChannelInfo::new(channel)).await?,
+        Ok(info) if is_lan(&info.medium_type)
+    ))
 }
 
 /// Most firmware builds a [`LanChannelMemo`] remembers (the least recently used goes first).
@@ -204,11 +215,7 @@ impl LanChannelMemo {
         if let Some(channels) = known {
             let mut confirmed = true;
             for &number in &channels {
-                let channel = lan_channel_number(number)?;
-                confirmed = matches!(
-                    try_execute(bmc, GetChannelInfo::new(channel)).await?,
-                    Ok(info) if is_lan(&info.medium_type)
-                );
+                confirmed = is_lan_channel(bmc, lan_channel_number(number)?).await?;
                 if !confirmed {
                     break;
                 }

@@ -9,7 +9,6 @@ mod channels;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use ipmi_rs_core::app::GetChannelInfo;
 use ipmi_rs_core::connection::Channel;
 use ipmi_rs_core::transport::{GetLanConfigParameters, LanConfigParameter};
 use serde::{Serialize, Serializer};
@@ -17,7 +16,7 @@ use serde::{Serialize, Serializer};
 pub use channels::{LanChannelMemo, SCANNED_CHANNELS, find_lan_channels, lan_channel_number};
 
 use super::{Bmc, CompletionCode, IpmiError, try_execute};
-use channels::is_lan;
+use channels::is_lan_channel;
 
 /// Most IPv6 address sets read per kind, whatever the BMC claims (bounds the loop).
 const MAX_IPV6_SETS: u8 = 16;
@@ -164,11 +163,7 @@ pub struct LanConfig {
 /// it is a LAN channel (as ipmitool's `lan print N` does).
 pub async fn read_lan_config<B: Bmc + ?Sized>(bmc: &B, channel: u8) -> Result<LanConfig, B::Error> {
     let ch = lan_channel_number(channel)?;
-    let lan = matches!(
-        try_execute(bmc, GetChannelInfo::new(ch)).await?,
-        Ok(info) if is_lan(&info.medium_type)
-    );
-    if !lan {
+    if !is_lan_channel(bmc, ch).await? {
         return Err(
             IpmiError::InvalidArgument(format!("channel {channel} is not a LAN channel")).into(),
         );
