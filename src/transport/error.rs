@@ -216,10 +216,10 @@ impl TransportError {
     /// Whether the request may have been delivered: a request that failed this way is never
     /// re-sent automatically (an IPMI Set may already have happened).
     pub fn maybe_delivered(&self) -> bool {
+        if self.no_reply_after_sending() {
+            return true;
+        }
         match self {
-            TransportError::Exchange { phase, .. } | TransportError::Timeout { phase, .. } => {
-                phase.may_have_delivered()
-            }
             // A status other than 401 to a leg that carried the envelope.
             TransportError::Auth {
                 phase,
