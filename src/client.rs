@@ -462,16 +462,21 @@ impl Client {
         let limit = |items: usize, pages, why| {
             self.reply_error(WsmanError::EnumerationLimit { items, pages, why })
         };
-        while let Some(context) = page.context.take() {
-            let why = if items.len() > options.max_items {
+        // What the items brought so far exceeds, checked before each Pull and at the end.
+        let too_much = |items: usize, properties: usize| {
+            if items > options.max_items {
                 Some("more items than the enumeration's limit")
             } else if properties > options.max_properties {
                 Some("more properties than the enumeration's limit")
-            } else if empty_in_a_row >= crate::wsman::MAX_EMPTY_PULLS {
-                Some("Pull pages with no items that do not end the sequence")
             } else {
                 None
-            };
+            }
+        };
+        while let Some(context) = page.context.take() {
+            let why = too_much(items.len(), properties).or_else(|| {
+                (empty_in_a_row >= crate::wsman::MAX_EMPTY_PULLS)
+                    .then_some("Pull pages with no items that do not end the sequence")
+            });
             if let Some(why) = why {
                 self.release(resource_uri, &context).await;
                 return Err(limit(items.len(), pages, why));
@@ -505,19 +510,8 @@ impl Client {
                 .sum::<usize>();
             items.append(&mut page.items);
         }
-        if items.len() > options.max_items {
-            return Err(limit(
-                items.len(),
-                pages,
-                "more items than the enumeration's limit",
-            ));
-        }
-        if properties > options.max_properties {
-            return Err(limit(
-                items.len(),
-                pages,
-                "more properties than the enumeration's limit",
-            ));
+        if let Some(why) = too_much(items.len(), properties) {
+            return Err(limit(items.len(), pages, why));
         }
         Ok(items)
     }
