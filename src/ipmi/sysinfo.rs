@@ -324,6 +324,20 @@ mod tests {
         Recording::new(SimBmc::new(BmcConfig::default()))
     }
 
+    /// The OS name written in Latin-1, as most tests here write it.
+    async fn write_os_name<B: Bmc + ?Sized>(
+        bmc: &B,
+        text: &str,
+    ) -> Result<SystemInfoString, B::Error> {
+        write_string(
+            bmc,
+            SystemInfoParameter::OsName,
+            text,
+            StringEncoding::Latin1,
+        )
+        .await
+    }
+
     #[test]
     fn sets_are_ipmitool_fixed_blocks() {
         let sets = string_sets(StringEncoding::Latin1, b"abc").unwrap();
@@ -365,14 +379,7 @@ mod tests {
     async fn write_commits_with_handshake_and_reads_back() {
         let bmc = bmc();
         let os = "Microsoft Windows Server 2022 Datacenter";
-        let r = write_string(
-            &bmc,
-            SystemInfoParameter::OsName,
-            os,
-            StringEncoding::Latin1,
-        )
-        .await
-        .unwrap();
+        let r = write_os_name(&bmc, os).await.unwrap();
         assert_eq!(r.text, os);
         // param 0 in-progress, 3 blocks (40 + 2 bytes), commit, complete = 6 sets.
         assert_eq!(bmc.count(NetFn::App, 0x58), 6);
@@ -435,23 +442,9 @@ mod tests {
     #[tokio::test]
     async fn bad_input_is_refused_before_any_traffic() {
         let bmc = bmc();
-        let e = write_string(
-            &bmc,
-            SystemInfoParameter::OsName,
-            &"x".repeat(256),
-            StringEncoding::Latin1,
-        )
-        .await
-        .unwrap_err();
+        let e = write_os_name(&bmc, &"x".repeat(256)).await.unwrap_err();
         assert!(matches!(e, IpmiError::InvalidArgument(_)), "{e}");
-        let e = write_string(
-            &bmc,
-            SystemInfoParameter::OsName,
-            "✓",
-            StringEncoding::Latin1,
-        )
-        .await
-        .unwrap_err();
+        let e = write_os_name(&bmc, "✓").await.unwrap_err();
         assert!(e.to_string().contains("UTF-8"), "{e}");
         let e = write_string(
             &bmc,
@@ -475,22 +468,8 @@ mod tests {
             1,
             CompletionCode::Unspecified,
         );
-        write_string(
-            &bmc.inner,
-            SystemInfoParameter::OsName,
-            "old value",
-            StringEncoding::Latin1,
-        )
-        .await
-        .unwrap();
-        let e = write_string(
-            &bmc,
-            SystemInfoParameter::OsName,
-            &"n".repeat(40),
-            StringEncoding::Latin1,
-        )
-        .await
-        .unwrap_err();
+        write_os_name(&bmc.inner, "old value").await.unwrap();
+        let e = write_os_name(&bmc, &"n".repeat(40)).await.unwrap_err();
         assert_eq!(e.completion_code(), Some(CompletionCode::Unspecified));
         // The handshake was closed without commit: the old value stands, nothing half-written.
         let log = bmc.requests();
@@ -513,26 +492,12 @@ mod tests {
             0,
             CompletionCode::from_byte(0xCC),
         );
-        let e = write_string(
-            &bmc,
-            SystemInfoParameter::OsName,
-            "x",
-            StringEncoding::Latin1,
-        )
-        .await
-        .unwrap_err();
+        let e = write_os_name(&bmc, "x").await.unwrap_err();
         assert_eq!(e.completion_code().map(|c| c.byte()), Some(0xCC));
         let last = bmc.requests().into_iter().rev().find(|r| r.cmd() == 0x58);
         assert_eq!(last.unwrap().data(), [0, 0], "set complete sent last");
         // The next writer is not locked out.
-        write_string(
-            &bmc.inner,
-            SystemInfoParameter::OsName,
-            "y",
-            StringEncoding::Latin1,
-        )
-        .await
-        .unwrap();
+        write_os_name(&bmc.inner, "y").await.unwrap();
     }
 
     #[tokio::test]
@@ -541,14 +506,7 @@ mod tests {
             sysinfo_set_in_progress: false,
             ..BmcConfig::default()
         }));
-        let r = write_string(
-            &bmc,
-            SystemInfoParameter::OsName,
-            "Windows",
-            StringEncoding::Latin1,
-        )
-        .await
-        .unwrap();
+        let r = write_os_name(&bmc, "Windows").await.unwrap();
         assert_eq!(r.text, "Windows");
         // The refused param-0 request, then one block: no commit requests.
         assert_eq!(bmc.count(NetFn::App, 0x58), 2);
@@ -558,14 +516,7 @@ mod tests {
     async fn a_concurrent_writer_is_reported() {
         let bmc = SimBmc::new(BmcConfig::default());
         bmc.handle(&RawRequest::new(NetFn::App, 0x58, vec![0, 1]).unwrap());
-        let e = write_string(
-            &bmc,
-            SystemInfoParameter::OsName,
-            "x",
-            StringEncoding::Latin1,
-        )
-        .await
-        .unwrap_err();
+        let e = write_os_name(&bmc, "x").await.unwrap_err();
         assert_eq!(
             e.completion_code(),
             Some(CompletionCode::CommandSpecific(0x81))
